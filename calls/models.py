@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from django.db import models
+
+from contacts.phones import normalize_phone_or_none
+from franchises.models import Franchise, Location
+
+
+class Call(models.Model):
+    """One call answered by the franchise's AI voice agent, in the Data Share API's call shape.
+
+    The `*_e164` columns hold the normalised phones that link calls to contacts and serve the
+    `phone` filter; they are filled from the raw fields by `set_normalised_phones()`.
+    """
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="calls")
+    location = models.ForeignKey(
+        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    conversation_id = models.CharField(max_length=100, unique=True)
+    caller_id = models.CharField(max_length=40, blank=True)
+    timestamp = models.DateTimeField()
+    duration = models.PositiveIntegerField(default=0, help_text="Seconds.")
+    agent_type = models.CharField(max_length=50, blank=True)
+    call_category = models.CharField(max_length=100, blank=True)
+    customer_name = models.CharField(max_length=200, null=True, blank=True)
+    customer_email = models.CharField(max_length=254, null=True, blank=True)
+    customer_phone = models.CharField(max_length=40, null=True, blank=True)
+    call_summary = models.TextField(null=True, blank=True)
+    loss_type = models.CharField(max_length=100, null=True, blank=True)
+    referral_source = models.CharField(max_length=200, null=True, blank=True)
+    notes = models.TextField(null=True, blank=True)
+    property_area = models.CharField(max_length=200, null=True, blank=True)
+    request_type = models.CharField(max_length=100, null=True, blank=True)
+    service_location = models.CharField(max_length=500, null=True, blank=True)
+    callback_number = models.CharField(max_length=40, null=True, blank=True)
+    transcript = models.TextField(blank=True)
+    transcript_turns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Optional: [{"speaker": "agent"|"caller", "text": ..., "start": seconds}].',
+    )
+
+    real_estate_address = models.CharField(max_length=500, null=True, blank=True)
+    real_estate_last_sale_value = models.CharField(max_length=50, null=True, blank=True)
+    real_estate_current_value = models.CharField(max_length=50, null=True, blank=True)
+    real_estate_owner_name1 = models.CharField(max_length=200, null=True, blank=True)
+    real_estate_owner_name2 = models.CharField(max_length=200, null=True, blank=True)
+    real_estate_room_count = models.CharField(max_length=20, null=True, blank=True)
+    real_estate_square_footage = models.CharField(max_length=20, null=True, blank=True)
+    real_estate_year_built = models.CharField(max_length=10, null=True, blank=True)
+
+    caller_id_e164 = models.CharField(max_length=20, null=True, blank=True, editable=False)
+    callback_number_e164 = models.CharField(max_length=20, null=True, blank=True, editable=False)
+    customer_phone_e164 = models.CharField(max_length=20, null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    REAL_ESTATE_FIELDS = (
+        "address",
+        "last_sale_value",
+        "current_value",
+        "owner_name1",
+        "owner_name2",
+        "room_count",
+        "square_footage",
+        "year_built",
+    )
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        indexes = [
+            # Keyset pages, newest first, per franchise and per location.
+            models.Index(fields=["franchise", "-timestamp", "-id"], name="call_franchise_time"),
+            models.Index(fields=["franchise", "location", "-timestamp", "-id"], name="call_location_time"),
+            # The `phone` filter and the call ↔ contact link.
+            models.Index(fields=["franchise", "caller_id_e164"], name="call_caller_e164"),
+            models.Index(fields=["franchise", "callback_number_e164"], name="call_callback_e164"),
+            models.Index(fields=["franchise", "customer_phone_e164"], name="call_customer_e164"),
+        ]
+
+    def __str__(self) -> str:
+        return self.conversation_id
+
+    def set_normalised_phones(self, region: str | None = None) -> None:
+        region = region or self.franchise.phone_region
+        self.caller_id_e164 = normalize_phone_or_none(self.caller_id, region)
+        self.callback_number_e164 = normalize_phone_or_none(self.callback_number, region)
+        self.customer_phone_e164 = normalize_phone_or_none(self.customer_phone, region)
+
+    @property
+    def phones(self) -> set[str]:
+        return {p for p in (self.caller_id_e164, self.callback_number_e164, self.customer_phone_e164) if p}
+
+
+def recording_path(recording: Recording, filename: str) -> str:
+    # Named by ids, never by anything a client sent; the storage location is never exposed.
+    return f"recordings/{recording.call.franchise_id}/{recording.call.conversation_id}.mp3"
+
+
+class Recording(models.Model):
+    """The audio of a call, kept in Django storage and streamed only through authorised views."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recording")
+    file = models.FileField(upload_to=recording_path, max_length=300)
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    content_type = models.CharField(max_length=100, default="audio/mpeg")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Recording of {self.call.conversation_id}"

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from franchises.models import Franchise, Location
+
+
+class Tag(models.Model):
+    """A franchise's label for contacts (e.g. "VIP"); names are unique per franchise, ignoring case."""
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "franchise", name="tag_name_unique_per_franchise"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person or business in the franchise's CRM, in the Data Share API's contact shape.
+
+    `primary_phone` and `alternate_phones` are E.164. Each of them also has a `ContactPhone` row,
+    whose unique constraint makes one phone belong to at most one contact of a franchise; write
+    phones through `contacts.services` so the two stay in step. `total_calls` and
+    `last_contact_date` are not stored: they derive from the calls whose phones match.
+    """
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100, null=True, blank=True)
+    last_name = models.CharField(max_length=100, null=True, blank=True)
+    organization_name = models.CharField(max_length=200, null=True, blank=True)
+    is_business = models.BooleanField(default=False)
+    primary_phone = models.CharField(max_length=20, null=True, blank=True)
+    primary_email = models.CharField(max_length=254, null=True, blank=True)
+    alternate_phones = models.JSONField(default=list, blank=True)
+    alternate_emails = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
+    primary_contact_tags = models.ManyToManyField(Tag, blank=True, related_name="primary_contacts")
+    notes = models.TextField(null=True, blank=True)
+    referred_by = models.CharField(max_length=200, null=True, blank=True)
+    addr_line1 = models.CharField("address line 1", max_length=200, null=True, blank=True)
+    addr_line2 = models.CharField("address line 2", max_length=200, null=True, blank=True)
+    addr_city = models.CharField("city", max_length=100, null=True, blank=True)
+    addr_state = models.CharField("state", max_length=100, null=True, blank=True)
+    addr_postal = models.CharField("postal code", max_length=20, null=True, blank=True)
+    addr_country = models.CharField("country", max_length=2, null=True, blank=True)
+    locations = models.ManyToManyField(Location, blank=True, related_name="contacts")
+    lifetime_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    is_verified = models.BooleanField(default=False)
+
+    # Do-not-disturb flags, as the CRM sends them; a do-not-call contact is never dialled.
+    do_not_call = models.BooleanField(default=False)
+    do_not_text = models.BooleanField(default=False)
+    do_not_email = models.BooleanField(default=False)
+
+    # Where the contact came from when it was synced from an external CRM.
+    crm_id = models.CharField(max_length=100, null=True, blank=True)
+    crm_updated_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal", "country")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["franchise", "id"], name="contact_franchise_id")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["franchise", "crm_id"],
+                condition=models.Q(crm_id__isnull=False),
+                name="contact_crm_id_unique_per_franchise",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or self.organization_name or self.primary_phone or f"Contact {self.pk}"
+
+    @property
+    def phones(self) -> list[str]:
+        return [p for p in [self.primary_phone, *self.alternate_phones] if p]
+
+
+class ContactPhone(models.Model):
+    """One E.164 phone of a contact. The unique constraint is what stops two contacts of a
+    franchise sharing a phone, even when two requests create them at the same moment."""
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phone_rows")
+    number = models.CharField(max_length=20)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["franchise", "number"], name="contact_phone_unique_per_franchise")
+        ]
+        indexes = [models.Index(fields=["contact"], name="contact_phone_contact")]
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FranchisesConfig(AppConfig):
+    name = "franchises"
+    verbose_name = "Franchises and access"

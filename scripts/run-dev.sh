@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Starts the web app and the django-q2 job worker together; Ctrl-C stops both.
+set -euo pipefail
+BIN=${BIN:-.venv/bin}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+
+"$BIN/python" manage.py qcluster &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+
+echo
+echo "  Breesy desk is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
+"$BIN/python" manage.py demo_login 2>/dev/null | sed 's/^/  /' || true
+echo "  The job worker (django-q2) runs beside it. Ctrl-C stops both."
+echo
+"$BIN/python" manage.py runserver "$HOST:$PORT"
