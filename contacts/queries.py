@@ -1,0 +1,138 @@
+"""The one place contacts are filtered and paged, and their call statistics derived."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from calls.models import Call
+from calls.queries import BadFilter
+from config.keyset import BadCursor, cursor_decode, cursor_encode
+from contacts.models import Contact, ContactPhone
+from contacts.phones import InvalidPhone, normalize_phone, normalize_phone_or_none
+from franchises.models import Franchise
+
+CURSOR_KIND = "contacts"
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    """What a client may narrow contacts by. Build it with `ContactFilters.parse` from raw strings."""
+
+    phone: str | None = None  # E.164
+    search: str | None = None
+    location_id: uuid.UUID | None = None
+    tag: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        franchise: Franchise,
+        *,
+        phone: str | None = None,
+        search: str | None = None,
+        location_id: str | None = None,
+        tag: str | None = None,
+    ) -> ContactFilters:
+        normalized = None
+        if phone:
+            try:
+                normalized = normalize_phone(phone, franchise.phone_region)
+            except InvalidPhone:
+                raise BadFilter(f"phone is not a valid phone number: {phone!r}") from None
+        loc = None
+        if location_id:
+            try:
+                loc = uuid.UUID(location_id)
+            except ValueError:
+                raise BadFilter(f"location_id must be a UUID, got {location_id!r}") from None
+        search = (search or "").strip()[:200] or None
+        return cls(phone=normalized, search=search, location_id=loc, tag=(tag or "").strip() or None)
+
+
+def contacts_for(franchise: Franchise, filters: ContactFilters = ContactFilters()) -> QuerySet[Contact]:
+    """The franchise's contacts matching `filters`, in id order."""
+    qs = Contact.objects.filter(franchise=franchise)
+    f = filters
+    if f.phone:
+        owners = ContactPhone.objects.filter(franchise=franchise, number=f.phone).values("contact_id")
+        qs = qs.filter(id__in=owners)
+    if f.location_id:
+        qs = qs.filter(locations__id=f.location_id)
+    if f.tag:
+        qs = qs.filter(tags__name__iexact=f.tag)
+    if f.search:
+        qs = qs.filter(_search(franchise, f.search))
+    return qs.order_by("id")
+
+
+def _search(franchise: Franchise, text: str) -> Q:
+    """Every word must match a name, the organisation, an email or a phone (case-insensitive)."""
+    match = Q()
+    for word in text.split()[:8]:
+        word_match = (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(organization_name__icontains=word)
+            | Q(primary_email__icontains=word)
+            | Q(primary_phone__contains=word)
+        )
+        match &= word_match
+    phone = normalize_phone_or_none(text, franchise.phone_region) if any(c.isdigit() for c in text) else None
+    if phone:
+        owners = ContactPhone.objects.filter(franchise=franchise, number=phone).values("contact_id")
+        match |= Q(id__in=owners)
+    return match
+
+
+def keyset_after(qs: QuerySet[Contact], cursor: str | None) -> QuerySet[Contact]:
+    if not cursor:
+        return qs
+    key = cursor_decode(CURSOR_KIND, cursor)
+    try:
+        last_id = int(key[0])
+    except (IndexError, TypeError, ValueError):
+        raise BadCursor("Invalid cursor") from None
+    return qs.filter(id__gt=last_id)
+
+
+def next_cursor(last_id: int) -> str:
+    return cursor_encode(CURSOR_KIND, [last_id])
+
+
+@dataclass(frozen=True)
+class CallStats:
+    total_calls: int = 0
+    last_contact_date: datetime | None = None
+
+
+def contact_call_stats(franchise: Franchise, phones_by_contact: dict[int, Iterable[str]]) -> dict[int, CallStats]:
+    """`total_calls` and `last_contact_date` of each contact, from the calls whose caller id,
+    callback number or customer phone is one of the contact's phones. One query for any number
+    of contacts: calls are grouped by their phone triple, and a call counts once per contact
+    even when two of its phones belong to that contact."""
+    owner = {phone: cid for cid, phones in phones_by_contact.items() for phone in phones if phone}
+    if not owner:
+        return {}
+    numbers = list(owner)
+    groups = (
+        Call.objects.filter(franchise=franchise)
+        .filter(
+            Q(caller_id_e164__in=numbers) | Q(callback_number_e164__in=numbers) | Q(customer_phone_e164__in=numbers)
+        )
+        .values_list("caller_id_e164", "callback_number_e164", "customer_phone_e164")
+        .annotate(n=Count("id"), last=Max("timestamp"))
+        .order_by()
+    )
+    totals: dict[int, int] = {}
+    lasts: dict[int, datetime] = {}
+    for caller, callback, customer, n, last in groups:
+        for cid in {owner.get(caller), owner.get(callback), owner.get(customer)} - {None}:
+            totals[cid] = totals.get(cid, 0) + n
+            if cid not in lasts or last > lasts[cid]:
+                lasts[cid] = last
+    return {cid: CallStats(totals[cid], lasts[cid]) for cid in totals}
