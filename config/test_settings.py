@@ -12,3 +12,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Each test process gets its own media folder, so parallel runs never share recordings.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="breesy-test-media-"))
 SITE_URL = "http://testserver"
+
+# On SQLite, test against a file (one per test process) rather than the shared-cache in-memory
+# database: only a file honours WAL, IMMEDIATE transactions and the busy timeout, which is what
+# lets concurrent writers queue instead of failing with "database table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(MEDIA_ROOT.parent / f"{MEDIA_ROOT.name}.sqlite3")}  # noqa: F405
