@@ -162,6 +162,18 @@ def keyset_after(qs: QuerySet[Call], cursor: str | None) -> QuerySet[Call]:
     return qs.filter(timestamp__lte=moment).filter(Q(timestamp__lt=moment) | Q(id__lt=last_id))
 
 
+def keyset_before(qs: QuerySet[Call], cursor: str) -> QuerySet[Call]:
+    """Rows strictly before the cursor's (timestamp, id) in newest-first order (the "newer" page),
+    ordered OLDEST first so a LIMIT takes the rows nearest the cursor; reverse them to show."""
+    key = cursor_decode(CURSOR_KIND, cursor)
+    try:
+        moment, first_id = datetime.fromisoformat(key[0]), int(key[1])
+    except (IndexError, TypeError, ValueError):
+        raise BadCursor("Invalid cursor") from None
+    newer = qs.filter(timestamp__gte=moment).filter(Q(timestamp__gt=moment) | Q(id__gt=first_id))
+    return newer.order_by("timestamp", "id")
+
+
 def next_cursor(last_timestamp: datetime, last_id: int) -> str:
     return cursor_encode(CURSOR_KIND, [last_timestamp.isoformat(), last_id])
 

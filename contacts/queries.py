@@ -100,6 +100,16 @@ def keyset_after(qs: QuerySet[Contact], cursor: str | None) -> QuerySet[Contact]
     return qs.filter(id__gt=last_id)
 
 
+def keyset_before(qs: QuerySet[Contact], cursor: str) -> QuerySet[Contact]:
+    """Rows before the cursor's id (the previous page), nearest first; reverse them to show."""
+    key = cursor_decode(CURSOR_KIND, cursor)
+    try:
+        first_id = int(key[0])
+    except (IndexError, TypeError, ValueError):
+        raise BadCursor("Invalid cursor") from None
+    return qs.filter(id__lt=first_id).order_by("-id")
+
+
 def next_cursor(last_id: int) -> str:
     return cursor_encode(CURSOR_KIND, [last_id])
 
