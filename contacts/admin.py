@@ -1,0 +1,177 @@
+"""Admin for contacts, their phones and tags, scoped to the franchises of the signed-in staff user."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Max, Q
+
+from calls.models import Call
+from contacts.models import Contact, ContactPhone, Tag
+from contacts.phones import InvalidPhone
+from contacts.services import contact_set_phones, phones_normalise
+from franchises.admin import ScopedAdmin, ScopedTabularInline
+
+
+class ContactPhoneInline(ScopedTabularInline):
+    """Read-only: phones are edited through primary/alternate phones so both stay in step."""
+
+    model = ContactPhone
+    fields = ["number", "is_primary"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["franchise", "primary_phone", "alternate_phones"]  # the admin adds its fieldsets
+
+    def clean(self):
+        data = super().clean()
+        franchise = data.get("franchise") or getattr(self.instance, "franchise", None)
+        if franchise is None:
+            return data
+        alternates = data.get("alternate_phones") or []
+        if not isinstance(alternates, list) or not all(isinstance(p, str) for p in alternates):
+            self.add_error("alternate_phones", 'A JSON list of phone strings, e.g. ["+15551234567"].')
+            return data
+        try:
+            primary = phones_normalise(franchise, [data["primary_phone"]])[0] if data.get("primary_phone") else None
+        except InvalidPhone as exc:
+            self.add_error("primary_phone", str(exc))
+            return data
+        try:
+            alternates = phones_normalise(franchise, alternates)
+        except InvalidPhone as exc:
+            self.add_error("alternate_phones", str(exc))
+            return data
+        taken = (
+            ContactPhone.objects.filter(franchise=franchise, number__in=[p for p in [primary, *alternates] if p])
+            .exclude(contact_id=self.instance.pk)
+            .select_related("contact")
+            .first()
+        )
+        if taken:
+            field = "primary_phone" if taken.number == primary else "alternate_phones"
+            self.add_error(field, f"{taken.number} already belongs to {taken.contact} (#{taken.contact_id}).")
+        data["primary_phone"], data["alternate_phones"] = primary, alternates
+        return data
+
+
+@admin.register(Contact)
+class ContactAdmin(ScopedAdmin):
+    form = ContactForm
+    list_display = [
+        "display_name",
+        "primary_phone",
+        "primary_email",
+        "franchise",
+        "is_business",
+        "is_verified",
+        "do_not_call",
+        "tag_list",
+        "updated_at",
+    ]
+    list_filter = [
+        ("franchise", admin.RelatedOnlyFieldListFilter),
+        "is_business",
+        "is_verified",
+        "do_not_call",
+        ("tags", admin.RelatedOnlyFieldListFilter),
+        ("locations", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = [
+        "first_name",
+        "last_name",
+        "organization_name",
+        "primary_email",
+        "phone_rows__number",
+        "=crm_id",
+    ]
+    list_select_related = ["franchise"]
+    autocomplete_fields = ["tags", "primary_contact_tags", "locations"]
+    inlines = [ContactPhoneInline]
+    readonly_fields = ["call_history", "crm_id", "crm_updated_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["franchise", "first_name", "last_name", "organization_name", "is_business"]}),
+        ("Reach", {"fields": ["primary_phone", "alternate_phones", "primary_email", "alternate_emails"]}),
+        ("Do not disturb", {"fields": ["do_not_call", "do_not_text", "do_not_email"]}),
+        ("CRM", {"fields": ["tags", "primary_contact_tags", "locations", "notes", "referred_by"]}),
+        ("Value", {"fields": ["lifetime_value", "is_verified", "call_history"]}),
+        (
+            "Address",
+            {"fields": ["addr_line1", "addr_line2", "addr_city", "addr_state", "addr_postal", "addr_country"]},
+        ),
+        ("History", {"classes": ["collapse"], "fields": ["crm_id", "crm_updated_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description="Tags")
+    def tag_list(self, obj: Contact) -> str:
+        return ", ".join(tag.name for tag in obj.tags.all())
+
+    @admin.display(description="Calls")
+    def call_history(self, obj: Contact) -> str:
+        phones = obj.phones
+        if not obj.pk or not phones:
+            return "—"
+        stats = (
+            Call.objects.filter(franchise_id=obj.franchise_id)
+            .filter(
+                Q(caller_id_e164__in=phones) | Q(callback_number_e164__in=phones) | Q(customer_phone_e164__in=phones)
+            )
+            .aggregate(total=Count("id"), last=Max("timestamp"))
+        )
+        if not stats["total"]:
+            return "No calls"
+        return f"{stats['total']} call(s), last on {stats['last']:%Y-%m-%d %H:%M} UTC"
+
+    def save_model(self, request, obj, form, change):
+        primary, alternates = obj.primary_phone, list(obj.alternate_phones or [])
+        super().save_model(request, obj, form, change)
+        # Through the service so the ContactPhone rows (and their unique constraint) follow.
+        contact_set_phones(contact=obj, primary=primary, alternates=alternates)
+
+
+@admin.register(ContactPhone)
+class ContactPhoneAdmin(ScopedAdmin):
+    list_display = ["number", "contact", "is_primary", "franchise"]
+    list_filter = [("franchise", admin.RelatedOnlyFieldListFilter), "is_primary"]
+    search_fields = ["number", "contact__first_name", "contact__last_name", "contact__organization_name"]
+    list_select_related = ["contact", "franchise"]
+    readonly_fields = ["franchise", "contact", "number", "is_primary"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tag)
+class TagAdmin(ScopedAdmin):
+    list_display = ["name", "franchise", "contact_count", "created_at"]
+    list_filter = [("franchise", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name"]
+    list_select_related = ["franchise"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(contact_count=Count("contacts"))
+
+    @admin.display(description="Contacts", ordering="contact_count")
+    def contact_count(self, obj: Tag) -> int:
+        return obj.contact_count

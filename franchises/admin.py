@@ -1,0 +1,323 @@
+"""Admin for franchises, locations, staff memberships and API tokens, and the franchise scoping
+every other admin of the project uses (`FranchiseScopedMixin`)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from franchises.models import ApiToken, Franchise, Location, Membership, RateLimitCounter
+from franchises.staff import staff_groups_sync
+
+
+def user_franchise_ids(request: HttpRequest) -> list | None:
+    """The franchises the signed-in user may see in the admin; None means all (a superuser)."""
+    if request.user.is_superuser:
+        return None
+    if not hasattr(request, "_admin_franchise_ids"):
+        request._admin_franchise_ids = list(
+            Membership.objects.filter(user=request.user).values_list("franchise_id", flat=True)
+        )
+    return request._admin_franchise_ids
+
+
+def scoped_choices(model: type[models.Model], request: HttpRequest) -> QuerySet | None:
+    """The rows of `model` that the user may pick in a form, or None when there is no limit."""
+    ids = user_franchise_ids(request)
+    if ids is None:
+        return None
+    if model is Franchise:
+        return Franchise.objects.filter(pk__in=ids)
+    if model is User:
+        # Only people who already work at one of the user's franchises: never list everyone.
+        return User.objects.filter(memberships__franchise__in=ids).distinct()
+    if any(f.name == "franchise" for f in model._meta.get_fields()):
+        return model._default_manager.filter(franchise__in=ids)
+    return None
+
+
+def _franchise_id_of(value: models.Model) -> object:
+    return value.pk if isinstance(value, Franchise) else getattr(value, "franchise_id", None)
+
+
+class FranchiseScopedMixin:
+    """Limits a ModelAdmin (or inline) to the franchises of the user's memberships.
+
+    Superusers see everything. Anyone else sees only rows of their franchises in change lists,
+    change forms (another franchise's object is "not found"), autocomplete and related-object
+    choices, and cannot move an object to another franchise: `franchise` is read-only once set,
+    and every related object picked in a form must belong to the object's own franchise.
+    """
+
+    # Lookup from this model to its Franchise; "" when the model is Franchise itself.
+    franchise_path = "franchise"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        ids = user_franchise_ids(request)
+        if ids is None:
+            return qs
+        return qs.filter(**{f"{self.franchise_path}__in" if self.franchise_path else "pk__in": ids})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        choices = scoped_choices(db_field.related_model, request)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        choices = scoped_choices(db_field.related_model, request)
+        if choices is not None:
+            kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and self.franchise_path == "franchise" and "franchise" not in fields:
+            fields.append("franchise")
+        return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return same_franchise_form(super().get_form(request, obj, change, **kwargs))
+
+
+def same_franchise_form(form_class: type[forms.ModelForm]) -> type[forms.ModelForm]:
+    """`form_class` plus a check that every related object picked belongs to the object's franchise."""
+
+    class SameFranchiseForm(form_class):
+        def clean(self):
+            data = super().clean()
+            franchise = data.get("franchise")
+            franchise_id = franchise.pk if franchise else getattr(self.instance, "franchise_id", None)
+            if franchise_id is None:
+                return data
+            for name, value in list(data.items()):
+                picked = list(value) if isinstance(value, QuerySet | list | tuple) else [value]
+                for item in picked:
+                    if (
+                        isinstance(item, models.Model)
+                        and not isinstance(item, Franchise | User)
+                        and _franchise_id_of(item) not in (None, franchise_id)
+                    ):
+                        self.add_error(name, f"{item} belongs to another franchise.")
+                        break
+            return data
+
+    SameFranchiseForm.__name__ = form_class.__name__
+    return SameFranchiseForm
+
+
+class ScopedAdmin(FranchiseScopedMixin, admin.ModelAdmin):
+    pass
+
+
+class ScopedTabularInline(FranchiseScopedMixin, admin.TabularInline):
+    pass
+
+
+# --- Franchises -------------------------------------------------------------------------------------
+
+
+class LocationInline(ScopedTabularInline):
+    model = Location
+    fields = ["name", "id", "created_at"]
+    readonly_fields = ["id", "created_at"]
+    extra = 0
+
+
+class MembershipInline(ScopedTabularInline):
+    model = Membership
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    extra = 0
+
+
+@admin.register(Franchise)
+class FranchiseAdmin(ScopedAdmin):
+    franchise_path = ""
+    list_display = ["name", "id", "timezone", "phone_region", "location_count", "staff_count", "created_at"]
+    list_filter = ["timezone", "phone_region"]
+    search_fields = ["name", "=id"]
+    readonly_fields = ["id", "created_at"]
+    fields = ["name", "id", "timezone", "phone_region", "created_at"]
+    inlines = [LocationInline, MembershipInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(location_count=Count("locations", distinct=True), staff_count=Count("memberships", distinct=True))
+        )
+
+    @admin.display(description="Locations", ordering="location_count")
+    def location_count(self, obj: Franchise) -> int:
+        return obj.location_count
+
+    @admin.display(description="Staff", ordering="staff_count")
+    def staff_count(self, obj: Franchise) -> int:
+        return obj.staff_count
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            users = {m.user for m in formset.new_objects + formset.deleted_objects}
+            users |= {m.user for m, _changed in formset.changed_objects}
+            for user in users:
+                staff_groups_sync(user)
+
+
+@admin.register(Location)
+class LocationAdmin(ScopedAdmin):
+    list_display = ["name", "franchise", "id", "created_at"]
+    list_filter = [("franchise", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "franchise__name", "=id"]
+    list_select_related = ["franchise"]
+    readonly_fields = ["id", "created_at"]
+    fields = ["franchise", "name", "id", "created_at"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ScopedAdmin):
+    list_display = ["user", "franchise", "role", "created_at"]
+    list_filter = ["role", ("franchise", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__username", "user__email", "franchise__name"]
+    list_select_related = ["user", "franchise"]
+    readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "user"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        staff_groups_sync(obj.user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        staff_groups_sync(obj.user)
+
+    def delete_queryset(self, request, queryset):
+        users = {m.user for m in queryset.select_related("user")}
+        super().delete_queryset(request, queryset)
+        for user in users:
+            staff_groups_sync(user)
+
+
+# --- API tokens --------------------------------------------------------------------------------------
+
+
+class ApiTokenAddForm(forms.ModelForm):
+    expires_in_days = forms.IntegerField(
+        required=False, min_value=1, max_value=36500, help_text="Leave empty for a token that never expires."
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["franchise", "label"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ScopedAdmin):
+    list_display = ["display_prefix", "label", "franchise", "status", "created_at", "expires_at", "last_used_at"]
+    list_filter = [("franchise", admin.RelatedOnlyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["label", "prefix", "franchise__name"]
+    list_select_related = ["franchise"]
+    readonly_fields = ["display_prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["franchise", "label", "display_prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    add_fields = ["franchise", "label", "expires_in_days"]
+    actions = ["revoke"]
+
+    @admin.display(description="Token", ordering="prefix")
+    def display_prefix(self, obj: ApiToken) -> str:
+        return f"{obj.prefix}…" if obj.prefix else "—"
+
+    @admin.display(description="Status")
+    def status(self, obj: ApiToken) -> str:
+        if obj.revoked_at:
+            return "revoked"
+        return "active" if obj.is_active else "expired"
+
+    def get_fields(self, request, obj=None):
+        return self.add_fields if obj is None else self.fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiTokenAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # Issue through the model so the plaintext exists only in this response, never in the database.
+        token, plaintext = ApiToken.issue(
+            franchise=form.cleaned_data["franchise"],
+            label=form.cleaned_data.get("label") or "",
+            expires_in_days=form.cleaned_data.get("expires_in_days"),
+        )
+        obj.pk, obj.prefix, obj.token_hash, obj.created_at, obj.expires_at = (
+            token.pk,
+            token.prefix,
+            token.token_hash,
+            token.created_at,
+            token.expires_at,
+        )
+        obj._state.adding = False
+        request._issued_token_plaintext = plaintext
+
+    def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+        plaintext = getattr(request, "_issued_token_plaintext", None)
+        if plaintext is None:
+            return super().response_add(request, obj, post_url_continue)
+        # A page of its own rather than a message: messages may sit in a cookie, the token must not.
+        response = TemplateResponse(
+            request,
+            "admin/franchises/apitoken/issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "API token created",
+                "opts": self.opts,
+                "token": obj,
+                "plaintext": plaintext,
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoke()
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+@admin.register(RateLimitCounter)
+class RateLimitCounterAdmin(admin.ModelAdmin):
+    """Shared counters are operator business: superusers only, read-only."""
+
+    list_display = ["key", "count", "expires_at"]
+    search_fields = ["key"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
