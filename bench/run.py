@@ -1,0 +1,396 @@
+"""`python -m bench.run --quick|--full`: load data, start every server, measure, write the results.
+
+Servers are measured alternately within one run (for each repeat, each concurrency, each server in
+turn), so a slow moment of the shared machine hits them all alike. Outputs: `var/bench/results.json`,
+the results section of `BENCHMARKS.md`, and a summary table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import data, load
+from bench.data import BenchError
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "var" / "bench"
+MEDIA = OUT / "media"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+HUGE = str(10**9)  # rate limits high enough never to trigger, while the limiter still runs
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    scale: data.Scale
+    seconds: float  # one wrk run
+    case_seconds: float
+    repeats: int
+    ttfb_samples: int
+
+
+QUICK = Mode("quick", data.QUICK, seconds=2, case_seconds=1.5, repeats=3, ttfb_samples=200)
+FULL = Mode("full", data.FULL, seconds=8, case_seconds=5, repeats=3, ttfb_samples=1000)
+CONNECTIONS = (1, 8, 32)
+
+TARGETS = {  # key: (target, "ge" | "le", what it is)
+    "api_vs_limit_rps": (0.6, "ge", "subject / limit, req/s, first page, 8 conns"),
+    "api_vs_drf_offset_rps": (30, "ge", "subject / DRF LimitOffset, req/s, 8 conns"),
+    "api_vs_drf_cursor_rps": (3, "ge", "subject / DRF Cursor, req/s, 8 conns"),
+    "depth_500k_vs_first_page_latency": (1.2, "le", "subject p50, deep page / first page"),
+    "big_vs_small_franchise_latency": (1.2, "le", "subject p50, B first page / A first page"),
+    "queries_per_request": (3, "le", "SQL queries per /data/calls request, max over page sizes"),
+    "ratelimit_overhead_ms_p50": (0.3, "le", "rate limiter cost per request, ms"),
+    "api_p99_ms_8conn": (25, "le", "subject p99 latency at 8 conns, ms"),
+    "recording_seek_ttfb_ms": (5, "le", "mid-file Range request, time to first byte p50, ms"),
+    "recording_vs_nginx_throughput": (0.5, "ge", "subject / nginx, 5 MB file, MB/s"),
+}
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def setup_django(url: str, secret: str) -> dict[str, str]:
+    """The environment every product process gets: production settings, limits raised, bench media."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "SECRET_KEY": secret,
+        "MEDIA_ROOT": str(MEDIA),
+        "API_RATE_LIMIT_PER_MINUTE": HUGE,
+        "API_RATE_LIMIT_PER_DAY": HUGE,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("REDIS_URL", None)  # the default deployment: counters in the database
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    return env
+
+
+def issue_tokens(ds: data.Dataset) -> dict[str, str]:
+    from franchises.models import ApiToken, Franchise
+
+    ApiToken.objects.filter(label="bench").delete()
+    return {
+        key: ApiToken.issue(franchise=Franchise.objects.get(pk=fid), label="bench")[1]
+        for key, fid in (("a", ds.franchise_a), ("b", ds.franchise_b))
+    }
+
+
+def keyset_row(url: str, franchise: str, offset: int):
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            """SELECT timestamp, id FROM calls_call WHERE franchise_id = %s
+               ORDER BY timestamp DESC, id DESC OFFSET %s LIMIT 1""",
+            [franchise, offset],
+        ).fetchone()
+
+
+def build_cases(url: str, ds: data.Dataset, mode: Mode) -> dict[str, dict[str, str]]:
+    """Each case as a query string per server: subject (signed cursors) and limit (its own cursors)."""
+    from bench.limit_app import _cursor_out
+    from calls.queries import next_cursor
+
+    deep = 500_000 if ds.calls_b > 500_000 else ds.calls_b - 100  # quick mode: B's last page
+    cases: dict[str, dict[str, str]] = {}
+    for name, offset in (("depth_10k", 10_000), ("depth_500k", deep)):
+        ts, pk = keyset_row(url, ds.franchise_b, offset - 1)
+        cases[name] = {"subject": f"cursor={next_cursor(ts, pk)}", "limit": f"cursor={_cursor_out(ts, pk)}"}
+    loc = ds.locations_b[0]
+    cases["location"] = {"subject": f"location_id={loc}", "limit": f"location_id={loc}"}
+    cases["date_range"] = {
+        "subject": "start_date=2025-06-01&end_date=2025-06-07",
+        "limit": "start_date=2025-06-01T00:00:00-05:00&end_date=2025-06-08T00:00:00-05:00",
+    }
+    p = ds.phone_b
+    raw = f"({p[2:5]}) {p[5:8]}-{p[8:]}".replace(" ", "%20")
+    cases["phone"] = {"subject": f"phone={raw}", "limit": f"phone={raw}"}
+    cases["contacts_search"] = {"subject": f"search={ds.contact_search_b}"}
+    cases["small_franchise"] = {"subject": "", "limit": ""}
+    return cases
+
+
+def url_for(servers: dict, name: str, ds: data.Dataset, query: str, case: str = "") -> str:
+    small = case == "small_franchise"
+    if name == "limit":
+        fid = ds.franchise_a if small else ds.franchise_b
+        return f"{servers['limit'].base}/data/calls?franchise_id={fid}&{query}"
+    if name == "subject":
+        path = "/data/contacts" if case == "contacts_search" else "/data/calls"
+        return f"{servers['subject'].base}{path}?{query}"
+    kind = name.removeprefix("drf_")
+    return f"{servers['drf'].base}/drf/{kind}/calls?{query}"
+
+
+def measure_load(servers, ds, tokens, cases, mode: Mode, script: Path) -> tuple[dict, dict]:
+    """First page on all four servers at 1/8/32 connections, then the cases at 8, alternating."""
+    auth = {n: {"Authorization": f"Bearer {tokens['b']}"} for n in ("subject", "drf_offset", "drf_cursor")}
+    auth["limit"] = {}
+    small_auth = {"Authorization": f"Bearer {tokens['a']}"}
+    first: dict = {}
+    per_case: dict = {}
+    peers = ("subject", "limit", "drf_offset", "drf_cursor")
+    for name in peers:  # warm every process (imports, connections, plans) before measuring
+        load.wrk(url_for(servers, name, ds, ""), 8, 1, auth[name], script)
+    for rep in range(mode.repeats):
+        log(f"  repeat {rep + 1}/{mode.repeats}")
+        for conns in CONNECTIONS:
+            for name in peers:
+                run = load.wrk(url_for(servers, name, ds, ""), conns, mode.seconds, auth[name], script)
+                first.setdefault(f"{name}@{conns}", []).append(run)
+        for case, queries in cases.items():
+            for name, query in queries.items():
+                headers = small_auth if (case == "small_franchise" and name == "subject") else auth[name]
+                url = url_for(servers, name, ds, query, case)
+                run = load.wrk(url, 8, mode.case_seconds, headers, script)
+                per_case.setdefault(f"{case}:{name}", []).append(run)
+    return (
+        {k: load.summarise(v) for k, v in first.items()},
+        {k: load.summarise(v) for k, v in per_case.items()},
+    )
+
+
+def ttfb_ms(base: str, path: str, headers: dict[str, str], size: int, samples: int) -> list[float]:
+    """Time from sending a mid-file Range request to its first body byte, on a kept-alive connection."""
+    import http.client
+
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    mid = size // 2
+    out = []
+    for _ in range(samples + 5):
+        started = time.perf_counter()
+        conn.request("GET", path, headers={**headers, "Range": f"bytes={mid}-{mid + 65535}"})
+        resp = conn.getresponse()
+        resp.read(1)
+        elapsed = (time.perf_counter() - started) * 1000
+        resp.read()
+        if resp.status != 206:
+            raise BenchError(f"{base}{path} answered {resp.status} to a Range request, not 206")
+        out.append(elapsed)
+    conn.close()
+    return sorted(out[5:])  # the first few warm the connection
+
+
+def measure_recordings(servers, ds, tokens, mode: Mode, script: Path) -> dict:
+    subject_path = f"/data/recordings/{ds.recording_conversation_id}"
+    nginx_path = "/media/" + data.RECORDING_NAME
+    auth = {"Authorization": f"Bearer {tokens['b']}"}
+    out: dict = {}
+    for rep in range(mode.repeats):
+        for name, base, path, headers in (
+            ("subject", servers["subject"].base, subject_path, auth),
+            ("nginx", servers["nginx"].base, nginx_path, {}),
+        ):
+            run = load.wrk(base + path, 4, mode.seconds, headers, script)
+            out.setdefault(f"throughput:{name}", []).append(run)
+            if rep == 0:
+                samples = ttfb_ms(base, path, headers, ds.recording_size, mode.ttfb_samples)
+                out[f"ttfb:{name}"] = {
+                    "samples": len(samples),
+                    "p50_ms": round(samples[len(samples) // 2], 3),
+                    "p90_ms": round(samples[int(len(samples) * 0.9)], 3),
+                }
+    return {k: (load.summarise(v) if isinstance(v, list) else v) for k, v in out.items()}
+
+
+def machine() -> dict:
+    cpu = ""
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "postgres_client": pg,
+        "kernel": platform.release(),
+    }
+
+
+def ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def verdict(key: str, value) -> str:
+    target, how, _ = TARGETS[key]
+    if value is None:
+        return "n/a"
+    ok = value >= target if how == "ge" else value <= target
+    return "ok" if ok else "SHORT"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="200k calls in B, short runs (< 5 minutes)")
+    group.add_argument("--full", action="store_true", help="1M calls in B, longer runs")
+    args = parser.parse_args(argv)
+    mode = FULL if args.full else QUICK
+    started = time.monotonic()
+
+    url = data.check_database_url(os.environ.get("DATABASE_URL", ""))
+    data.ensure_database(url)
+    env = setup_django(url, secret=secrets.token_urlsafe(48))
+    log(f"bench ({mode.name}): data")
+    ds = data.load(url, mode.scale, MEDIA, log=log)
+    tokens = issue_tokens(ds)
+    cases = build_cases(url, ds, mode)
+
+    from bench import inprocess
+    from bench import servers as srv
+
+    workers = max(2, os.cpu_count() or 2)
+    logs = OUT / "logs"
+    script = load.write_script(OUT / "report.lua")
+    servers = {
+        "subject": srv.gunicorn("subject", "config.wsgi:application", env, logs, workers, 4),
+        "limit": srv.gunicorn("limit", "bench.limit_app:application", env, logs, workers, 4),
+        "drf": srv.gunicorn(
+            "drf",
+            "config.wsgi:application",
+            {**env, "DJANGO_SETTINGS_MODULE": "bench.drf_settings"},
+            logs,
+            workers,
+            4,
+        ),  # fmt: skip
+        "nginx": srv.nginx(MEDIA, OUT / "nginx", workers),
+    }
+    results: dict = {}
+    try:
+        log("bench: in-process (queries per request, rate limiter)")
+        inproc = inprocess.measure(tokens, ds)
+        log("bench: starting servers")
+        for s in servers.values():
+            s.start()
+        log("bench: load (wrk), servers alternating")
+        first, per_case = measure_load(servers, ds, tokens, cases, mode, script)
+        log("bench: recordings")
+        rec = measure_recordings(servers, ds, tokens, mode, script)
+    finally:
+        for s in servers.values():
+            s.stop()
+
+    s8 = first["subject@8"]
+    deep = per_case["depth_500k:subject"]
+    small = per_case["small_franchise:subject"]
+    results = {
+        "api_vs_limit_rps": ratio(s8["rps"], first["limit@8"]["rps"]),
+        "api_vs_drf_offset_rps": ratio(s8["rps"], first["drf_offset@8"]["rps"]),
+        "api_vs_drf_cursor_rps": ratio(s8["rps"], first["drf_cursor@8"]["rps"]),
+        "depth_500k_vs_first_page_latency": ratio(deep["p50"], s8["p50"]),
+        "big_vs_small_franchise_latency": ratio(s8["p50"], small["p50"]),
+        "queries_per_request": inproc["queries_per_request"],
+        "ratelimit_overhead_ms_p50": inproc["ratelimit_overhead_ms_p50"],
+        "api_p99_ms_8conn": s8["p99"],
+        "recording_seek_ttfb_ms": rec["ttfb:subject"]["p50_ms"],
+        "recording_vs_nginx_throughput": ratio(
+            rec["throughput:subject"]["mb_per_s"], rec["throughput:nginx"]["mb_per_s"]
+        ),
+    }
+    results["raw"] = {
+        "mode": mode.name,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),  # fmt: skip
+        "machine": machine(),
+        "servers": {"workers": workers, "threads": 4, "worker_class": "gthread"},
+        "wrk": {"seconds": mode.seconds, "case_seconds": mode.case_seconds, "repeats": mode.repeats},
+        "data": asdict(ds),
+        "first_page": first,
+        "cases_8conn": per_case,
+        "in_process": inproc,
+        "recordings": rec,
+        "targets": {k: {"target": t, "direction": h, "what": w} for k, (t, h, w) in TARGETS.items()},
+        "elapsed_seconds": round(time.monotonic() - started, 1),
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    table = report(results)
+    print(table)
+    write_benchmarks_md(table)
+    log(f"bench: wrote {OUT / 'results.json'} and {BENCHMARKS.name} in {results['raw']['elapsed_seconds']}s")
+    return 0
+
+
+def report(results: dict) -> str:
+    raw = results["raw"]
+    lines = [
+        f"Mode **{raw['mode']}**, {raw['date']}, commit {raw['commit']}, "
+        f"{raw['data']['calls_b']:,} calls in B, {raw['data']['calls_a']:,} in A; "
+        f"{raw['machine']['cpus']} CPUs ({raw['machine']['cpu']}), run took {raw['elapsed_seconds']}s.",
+        "",
+        "| measure | value | target | |",
+        "|---|---:|---:|---|",
+    ]
+    for key, (target, how, what) in TARGETS.items():
+        value = results[key]
+        sign = "≥" if how == "ge" else "≤"
+        lines.append(f"| `{key}` — {what} | {value} | {sign} {target} | {verdict(key, value)} |")
+    lines += ["", "Requests/s and latency (ms) of the first page of B, median of the repeats [range]:", ""]
+    lines += ["| server | conns | req/s | p50 | p99 | errors |", "|---|---:|---:|---:|---:|---:|"]
+    for key, s in raw["first_page"].items():
+        name, conns = key.split("@")
+        lo, hi = s["rps_range"]
+        lines.append(
+            f"| {name} | {conns} | {s['rps']:.0f} [{lo:.0f}–{hi:.0f}] | {s['p50']:.2f} | {s['p99']:.2f} "
+            f"| {s['errors']} |"
+        )
+    lines += ["", "Cases at 8 connections (subject beside the limit):", ""]
+    lines += ["| case | server | req/s | p50 | p99 | errors |", "|---|---|---:|---:|---:|---:|"]
+    for key, s in raw["cases_8conn"].items():
+        case, name = key.split(":")
+        lines.append(f"| {case} | {name} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | {s['errors']} |")
+    rec = raw["recordings"]
+    lines += [
+        "",
+        f"Recordings: throughput subject {rec['throughput:subject']['mb_per_s']:.0f} MB/s vs nginx "
+        f"{rec['throughput:nginx']['mb_per_s']:.0f} MB/s (4 conns); mid-file Range TTFB p50 subject "
+        f"{rec['ttfb:subject']['p50_ms']} ms vs nginx {rec['ttfb:nginx']['p50_ms']} ms.",
+        f"Data: {'loaded in ' + str(raw['data']['load_seconds']) + 's, ' if raw['data']['loaded'] else 'reused; '}"
+        f"{raw['data']['rows_per_second']:,} rows/s, {raw['data']['mb_per_second']} MB/s of transcripts "
+        "through COPY (0 when reused).",
+        f"Queries per request by page size: {raw['in_process']['queries_by_page_size']}.",
+    ]
+    return "\n".join(lines)
+
+
+def write_benchmarks_md(table: str) -> None:
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    BENCHMARKS.write_text(f"{head}{start}\n{table}\n{end}{tail}")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
