@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from calls.seed import demo_seed
+from franchises.models import Franchise
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data (a franchise, two locations, calls with recordings, contacts, tags, a staff "
+        "login). Safe to run again: it refreshes the same rows."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the database already has a franchise"
+        )
+        parser.add_argument("--calls", type=int, default=300, help="how many demo calls (default 300)")
+
+    def handle(self, *args, if_empty: bool, calls: int, **options):
+        if if_empty and Franchise.objects.exists():
+            self.stdout.write("Demo data not loaded: the database already has franchises")
+            return
+        if not 1 <= calls <= 100_000:
+            raise CommandError("--calls must be between 1 and 100000")
+        result = demo_seed(calls=calls)
+        self.stdout.write(
+            f"Demo data ready: {result.franchise.name}, {result.calls} calls, {result.contacts} contacts."
+        )
+        self.stdout.write(result.login_line())
