@@ -93,6 +93,8 @@ class KeysetPagination(pagination.CursorPagination):
 
 class _CallList(generics.ListAPIView):
     serializer_class = CallSerializer
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [HasToken]
 
     def get_queryset(self):
         return Call.objects.filter(franchise_id=self.request.auth.franchise_id).select_related("location")

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import data, load
+from bench import data, load, tools
 from bench.data import BenchError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     url = data.check_database_url(os.environ.get("DATABASE_URL", ""))
     data.ensure_database(url)
+    tools.ensure_tools(log)
     env = setup_django(url, secret=secrets.token_urlsafe(48))
     log(f"bench ({mode.name}): data")
     ds = data.load(url, mode.scale, MEDIA, log=log)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.data import BenchError
+from bench.tools import which
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,21 +82,9 @@ def gunicorn(name: str, app: str, env: dict[str, str], logs: Path, workers: int,
     return Server(name, port, argv, env, logs / f"{name}.log")
 
 
-def ensure_nginx() -> str:
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if path:
-        return path
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        apt = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, timeout=300, env=apt)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], check=True, timeout=600, env=apt)
-        return shutil.which("nginx") or "/usr/sbin/nginx"
-    raise BenchError("nginx is missing: sudo apt-get install nginx-light")
-
-
 def nginx(media_root: Path, workdir: Path, workers: int) -> Server:
     """nginx serving the recordings folder as static files: the streaming baseline."""
-    binary = ensure_nginx()
+    binary = which("nginx") or "nginx"
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "nginx.conf"
