@@ -1,11 +1,97 @@
-"""The Data Share API (`/data/`), served by django-ninja. See ../shared/specs/data-share-api.txt."""
+"""The Data Share API (`/data/`), served by django-ninja. See ../shared/specs/data-share-api.txt.
 
+Every error is JSON `{"detail": ..., "code": ...}`; every validation failure is a 400 (ninja's
+default is 422); every authenticated response carries the `X-RateLimit-*` headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from calls.api import router as calls_router
+from calls.queries import BadFilter
+from config.api_base import ApiError, ORJSONRenderer, error_response
+from config.keyset import BadCursor
+from contacts.api import router as contacts_router
+from franchises.api import router as franchises_router
+from franchises.auth import bearer_auth
 
 api = NinjaAPI(
     title="Breesy Data Share API",
     version="1.0",
+    description=(
+        "Calls, recordings and CRM contacts of one franchise, for integrators. Authenticate with "
+        "`Authorization: Bearer <api_token>`; the franchise comes from the token. Limits: "
+        "60 requests a minute and 5,000 a day per token, reported in `X-RateLimit-*` headers."
+    ),
     urls_namespace="data",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    auth=bearer_auth,
+    renderer=ORJSONRenderer(),
 )
+
+
+def with_ratelimit_headers(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wraps each operation, auth included, so errors carry the headers as well as successes."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = run(request, *args, **kwargs)
+        state = getattr(request, "ratelimit", None)
+        if state is not None:
+            for name, value in state.headers().items():
+                response[name] = value
+        return response
+
+    return wrapper
+
+
+api.add_decorator(with_ratelimit_headers, mode="view")
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error_response(exc.status, exc.code, exc.detail, exc.headers)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for error in exc.errors[:5]:
+        where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"
+        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    return error_response(400, "invalid_request", "; ".join(problems) or "Invalid request")
+
+
+@api.exception_handler(BadFilter)
+def on_bad_filter(request: HttpRequest, exc: BadFilter) -> HttpResponse:
+    return error_response(400, "invalid_parameter", str(exc))
+
+
+@api.exception_handler(BadCursor)
+def on_bad_cursor(request: HttpRequest, exc: BadCursor) -> HttpResponse:
+    return error_response(400, "invalid_cursor", "Invalid cursor: pass back a next_cursor exactly as received")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja raises these itself, e.g. 400 "Cannot parse request body" for malformed JSON.
+    code = "invalid_json" if exc.status_code == 400 else "error"
+    return error_response(exc.status_code, code, exc.message)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", str(exc) or "Not found")
+
+
+api.add_router("", franchises_router)
+api.add_router("", calls_router)
+api.add_router("", contacts_router)
