@@ -93,3 +93,7 @@ def make_call():
         return call
 
     return make
+
+
+# Tokens, authenticated API clients and recordings for the Data Share API tests.
+pytest_plugins = ["tests.api_fixtures"]
