@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from contacts import views
 
 app_name = "contacts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.contact_list, name="list"),
+    path("tags/suggest", views.tag_suggestions, name="tag_suggestions"),
+    path("<int:contact_id>/", views.contact_detail, name="detail"),
+    path("<int:contact_id>/notes", views.contact_notes, name="notes"),
+    path("<int:contact_id>/<str:kind>/add", views.contact_tag_add, name="tag_add"),
+    path("<int:contact_id>/<str:kind>/<int:tag_id>/remove", views.contact_tag_remove, name="tag_remove"),
+]

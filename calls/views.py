@@ -1,0 +1,149 @@
+"""Staff pages for calls: the filtered list, one call with its transcript and player, its audio."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from calls import queries
+from calls.models import Call, Recording
+from calls.streaming import ranged_file_response
+from calls.transcript import transcript_turns
+from config.keyset import BadCursor
+from contacts.services import contact_find_by_phones
+from franchises.access import get_call_for_user, staff_view
+
+PAGE_SIZE = 25
+FILTER_PARAMS = ("location", "start", "end", "category", "agent_type", "has_recording", "q")
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    # A history-restore request (back button after the cache evicted the page) needs the full page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _filters(request: HttpRequest) -> tuple[queries.CallFilters, dict[str, str]]:
+    raw = {name: request.GET.get(name, "").strip() for name in FILTER_PARAMS}
+    has_recording = {"yes": True, "no": False, "": None}.get(raw["has_recording"])
+    if has_recording is None and raw["has_recording"]:
+        raise queries.BadFilter("has_recording must be yes or no")
+    filters = queries.CallFilters.parse(
+        request.workspace.franchise,
+        location_id=raw["location"] or None,
+        start_date=raw["start"] or None,
+        end_date=raw["end"] or None,
+        call_category=raw["category"] or None,
+        agent_type=raw["agent_type"] or None,
+        has_recording=has_recording,
+        q=raw["q"][:200] or None,
+    )
+    return filters, raw
+
+
+def _page(qs, request: HttpRequest) -> tuple[list[Call], str | None, str | None]:
+    """One page of rows and the cursors of the pages either side (None where there is none)."""
+    after, before = request.GET.get("after"), request.GET.get("before")
+    if before:
+        rows = list(queries.keyset_before(qs, before)[: PAGE_SIZE + 1])
+        more_newer = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        more_older = True
+    else:
+        rows = list(queries.keyset_after(qs, after)[: PAGE_SIZE + 1])
+        more_older = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        more_newer = bool(after)
+    if not rows:
+        return rows, None, None
+    newer = queries.next_cursor(rows[0].timestamp, rows[0].id) if more_newer else None
+    older = queries.next_cursor(rows[-1].timestamp, rows[-1].id) if more_older else None
+    return rows, newer, older
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@staff_view
+def call_list(request: HttpRequest) -> HttpResponse:
+    """Newest calls first; filters and the search box live in the query string."""
+    franchise = request.workspace.franchise
+    context = {"workspace": request.workspace, "rows": [], "newer": None, "older": None, "error": None}
+    status = 200
+    try:
+        filters, raw = _filters(request)
+        qs = (
+            queries.calls_for(franchise, filters)
+            .select_related("location")
+            .annotate(has_audio=Exists(Recording.objects.filter(call=OuterRef("pk"))))
+            .defer("transcript", "transcript_turns", "notes")
+        )
+        context["rows"], context["newer"], context["older"] = _page(qs, request)
+    except (queries.BadFilter, BadCursor) as exc:
+        raw = {name: request.GET.get(name, "") for name in FILTER_PARAMS}
+        context["error"], status = str(exc), 400
+    context["raw"] = raw
+    query = {k: v for k, v in raw.items() if v}
+    context["newer_url"] = "?" + urlencode({**query, "before": context["newer"]}) if context["newer"] else None
+    context["older_url"] = "?" + urlencode({**query, "after": context["older"]}) if context["older"] else None
+    if wants_fragment(request):
+        return render(request, "calls/list.html#rows", context, status=status)
+    own = Call.objects.filter(franchise=franchise)
+    context["locations"] = franchise.locations.order_by("name")
+    context["categories"] = own.exclude(call_category="").values_list("call_category", flat=True).distinct()
+    context["agent_types"] = own.exclude(agent_type="").values_list("agent_type", flat=True).distinct()
+    return render(request, "calls/list.html", context, status=status)
+
+
+@require_GET
+@staff_view
+def call_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """One call: header, summary, customer and property, linked contact, transcript beside the player."""
+    call = get_call_for_user(request, conversation_id)
+    recording = Recording.objects.filter(call=call).first()
+    turns = transcript_turns(call)
+    q = request.GET.get("q", "").strip()[:200]
+    words = [w.lower() for w in q.split() if len(w) > 1]
+    matches = {t.index for t in turns if words and any(w in t.text.lower() for w in words)}
+    real_estate = [
+        (name.replace("_", " ").replace("name1", "name").replace("name2", "name (2)"), value)
+        for name in Call.REAL_ESTATE_FIELDS
+        if (value := getattr(call, f"real_estate_{name}"))
+    ]
+    context = {
+        "workspace": request.workspace,
+        "call": call,
+        "recording": recording,
+        "turns": turns,
+        "matches": matches,
+        "q": q,
+        "approximate": any(t.approximate for t in turns),
+        "contact": contact_find_by_phones(franchise=call.franchise, phones=call.phones) if call.phones else None,
+        "real_estate": real_estate,
+    }
+    return render(request, "calls/detail.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+@staff_view
+def call_recording(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The call's audio for the staff player, with Range so seeking works; `?download=1` saves it."""
+    call = get_call_for_user(request, conversation_id)
+    recording = Recording.objects.filter(call=call).first()
+    if recording is None or not recording.file:
+        raise Http404("This call has no recording yet")
+    response = ranged_file_response(
+        request,
+        recording.file.storage,
+        recording.file.name,
+        size=recording.size or recording.file.size,
+        content_type=recording.content_type,
+        filename=f"{call.conversation_id}.mp3",
+    )
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{call.conversation_id}.mp3"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

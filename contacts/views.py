@@ -1,0 +1,172 @@
+"""Staff pages for contacts: the list, one contact with notes, calls and inline tag editing.
+
+Edits are ordinary form POSTs that work without JavaScript (they redirect back to the contact);
+HTMX sends the same POSTs and swaps in the returned fragment instead.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from calls.models import Call
+from calls.queries import BadFilter
+from calls.views import wants_fragment
+from config.keyset import BadCursor
+from contacts import queries
+from contacts.models import Contact, Tag
+from contacts.services import tags_resolve
+from franchises.access import get_contact_for_user, staff_view
+
+PAGE_SIZE = 25
+TAG_KINDS = {"tags": "Tags", "primary_contact_tags": "Primary-contact tags"}
+TAG_NAME_MAX = Tag._meta.get_field("name").max_length
+NOTES_MAX = 10_000
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@staff_view
+def contact_list(request: HttpRequest) -> HttpResponse:
+    """Contacts in id order, with search and a tag filter in the query string."""
+    franchise = request.workspace.franchise
+    raw = {"search": request.GET.get("search", "").strip(), "tag": request.GET.get("tag", "").strip()}
+    context = {"workspace": request.workspace, "raw": raw, "rows": [], "newer": None, "older": None, "error": None}
+    status = 200
+    try:
+        filters = queries.ContactFilters.parse(franchise, search=raw["search"] or None, tag=raw["tag"] or None)
+        qs = queries.contacts_for(franchise, filters).prefetch_related("tags")
+        after, before = request.GET.get("after"), request.GET.get("before")
+        if before:
+            rows = list(queries.keyset_before(qs, before)[: PAGE_SIZE + 1])
+            more_newer, more_older = len(rows) > PAGE_SIZE, True
+            rows = rows[:PAGE_SIZE][::-1]
+        else:
+            rows = list(queries.keyset_after(qs, after)[: PAGE_SIZE + 1])
+            more_newer, more_older = bool(after), len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE]
+        if rows:
+            context["newer"] = queries.next_cursor(rows[0].id) if more_newer else None
+            context["older"] = queries.next_cursor(rows[-1].id) if more_older else None
+        context["rows"] = rows
+    except (BadFilter, BadCursor) as exc:
+        context["error"], status = str(exc), 400
+    query = {k: v for k, v in raw.items() if v}
+    context["newer_url"] = "?" + urlencode({**query, "before": context["newer"]}) if context["newer"] else None
+    context["older_url"] = "?" + urlencode({**query, "after": context["older"]}) if context["older"] else None
+    if wants_fragment(request):
+        return render(request, "contacts/list.html#rows", context, status=status)
+    context["all_tags"] = Tag.objects.filter(franchise=franchise).order_by("name")
+    return render(request, "contacts/list.html", context, status=status)
+
+
+def _calls_of(contact: Contact):
+    phones = contact.phones
+    if not phones:
+        return Call.objects.none()
+    return (
+        Call.objects.filter(franchise_id=contact.franchise_id)
+        .filter(Q(caller_id_e164__in=phones) | Q(callback_number_e164__in=phones) | Q(customer_phone_e164__in=phones))
+        .select_related("location")
+        .defer("transcript", "transcript_turns")
+        .order_by("-timestamp", "-id")
+    )
+
+
+def _tag_context(contact: Contact, kind: str, error: str | None = None) -> dict:
+    return {
+        "contact": contact,
+        "kind": kind,
+        "label": TAG_KINDS[kind],
+        "tags": getattr(contact, kind).order_by("name"),
+        "tag_error": error,
+    }
+
+
+@require_GET
+@staff_view
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """One contact: details, notes (edit in place), tags, and the calls from its phones."""
+    contact = get_contact_for_user(request, contact_id)
+    context = {
+        "workspace": request.workspace,
+        "contact": contact,
+        "editing_notes": request.GET.get("edit") == "notes",
+        "tag_editors": [_tag_context(contact, kind) for kind in TAG_KINDS],
+        "calls": list(_calls_of(contact)[:50]),
+    }
+    if wants_fragment(request) and request.GET.get("part") == "notes":
+        return render(request, "contacts/detail.html#notes", context)
+    return render(request, "contacts/detail.html", context)
+
+
+@require_POST
+@staff_view
+def contact_notes(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Save the notes; HTMX gets the notes block back, a plain form post is sent back to the page."""
+    contact = get_contact_for_user(request, contact_id)
+    notes = request.POST.get("notes")
+    if notes is None or len(notes) > NOTES_MAX:
+        return HttpResponse(f"notes is required and at most {NOTES_MAX} characters", status=400)
+    contact.notes = notes.strip() or None
+    contact.save(update_fields=["notes", "updated_at"])
+    if not request.htmx:
+        return redirect("contacts:detail", contact_id=contact.pk)
+    return render(request, "contacts/detail.html#notes", {"contact": contact, "editing_notes": False})
+
+
+def _tag_response(request: HttpRequest, contact: Contact, kind: str, error: str | None = None) -> HttpResponse:
+    if not request.htmx:
+        if error:
+            return HttpResponse(error, status=400, content_type="text/plain")
+        return redirect("contacts:detail", contact_id=contact.pk)
+    return render(
+        request, "contacts/detail.html#tag_editor", _tag_context(contact, kind, error), status=400 if error else 200
+    )
+
+
+@require_POST
+@staff_view
+def contact_tag_add(request: HttpRequest, contact_id: int, kind: str) -> HttpResponse:
+    """Add one tag (an existing one of the franchise, matched ignoring case, or a new one)."""
+    if kind not in TAG_KINDS:
+        raise Http404("No such tag list")
+    contact = get_contact_for_user(request, contact_id)
+    name = " ".join(request.POST.get("name", "").split())
+    if not name or len(name) > TAG_NAME_MAX:
+        return _tag_response(request, contact, kind, f"A tag needs a name of 1 to {TAG_NAME_MAX} characters.")
+    with transaction.atomic():
+        getattr(contact, kind).add(*tags_resolve(franchise=request.workspace.franchise, names=[name]))
+    return _tag_response(request, contact, kind)
+
+
+@require_POST
+@staff_view
+def contact_tag_remove(request: HttpRequest, contact_id: int, kind: str, tag_id: int) -> HttpResponse:
+    """Take one tag off the contact (the tag itself stays for other contacts)."""
+    if kind not in TAG_KINDS:
+        raise Http404("No such tag list")
+    contact = get_contact_for_user(request, contact_id)
+    tag = Tag.objects.filter(franchise=request.workspace.franchise, pk=tag_id).first()
+    if tag is None:
+        raise Http404("No such tag")
+    getattr(contact, kind).remove(tag)
+    return _tag_response(request, contact, kind)
+
+
+@require_GET
+@staff_view
+def tag_suggestions(request: HttpRequest) -> HttpResponse:
+    """`<option>`s of the franchise's tags whose names contain what was typed, for a `<datalist>`."""
+    typed = " ".join(request.GET.get("name", "").split())[:TAG_NAME_MAX]
+    tags = Tag.objects.filter(franchise=request.workspace.franchise)
+    if typed:
+        tags = tags.filter(name__icontains=typed)
+    names = list(tags.order_by("name").values_list("name", flat=True)[:20])
+    return render(request, "contacts/tag_options.html", {"names": names})

@@ -1,0 +1,117 @@
+"""Who may see what on the staff pages: the signed-in user's current franchise and per-object lookups.
+
+A staff user works inside one franchise at a time, kept in the session and re-checked on every
+request against their memberships (a revoked membership takes effect at once). Superusers may pick
+any franchise and act there as an owner. Objects are always looked up inside the current franchise,
+so another franchise's call or contact is a 404, never a 403 that would confirm it exists.
+
+Roles: owners, managers and call-back agents all review calls and edit contacts and tags; only
+owners (and superusers) manage the franchise's API tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from calls.models import Call
+from contacts.models import Contact
+from franchises.models import Franchise, Membership
+
+SESSION_KEY = "franchise_id"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The franchise a request acts in and the user's role there."""
+
+    franchise: Franchise
+    role: str
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Membership.Role.OWNER
+
+
+def franchises_for_user(user) -> list[Franchise]:
+    """Franchises the user may switch to: all of them for a superuser, else their memberships'."""
+    if user.is_superuser:
+        return list(Franchise.objects.order_by("name"))
+    return list(Franchise.objects.filter(memberships__user=user).order_by("name"))
+
+
+def workspace_for(request: HttpRequest) -> Workspace | None:
+    """The current franchise from the session if the user still belongs to it, else their first."""
+    user = request.user
+    wanted = request.session.get(SESSION_KEY)
+    if user.is_superuser:
+        franchise = Franchise.objects.filter(pk=wanted).first() if wanted else None
+        franchise = franchise or Franchise.objects.order_by("name").first()
+        if franchise is None:
+            return None
+        workspace = Workspace(franchise, Membership.Role.OWNER)
+    else:
+        memberships = Membership.objects.filter(user=user).select_related("franchise").order_by("franchise__name")
+        chosen = next((m for m in memberships if str(m.franchise_id) == wanted), None) if wanted else None
+        chosen = chosen or next(iter(memberships), None)
+        if chosen is None:
+            return None
+        workspace = Workspace(chosen.franchise, chosen.role)
+    if wanted != str(workspace.franchise.pk):
+        request.session[SESSION_KEY] = str(workspace.franchise.pk)
+    return workspace
+
+
+def workspace_select(request: HttpRequest, franchise_id: str) -> bool:
+    """Make `franchise_id` the current franchise if the user may use it; False (nothing changed) if not."""
+    allowed = {str(f.pk) for f in franchises_for_user(request.user)}
+    if franchise_id not in allowed:
+        return False
+    request.session[SESSION_KEY] = franchise_id
+    return True
+
+
+def staff_view(view=None, *, owner_only: bool = False):
+    """Sign-in required; sets `request.workspace`. No franchise → a page saying so (403);
+    `owner_only` views answer 403 to managers and agents."""
+
+    def decorate(func):
+        @login_required
+        @wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            workspace = workspace_for(request)
+            if workspace is None:
+                return render(request, "franchises/no_franchise.html", status=403)
+            if owner_only and not workspace.is_owner:
+                return render(request, "franchises/owners_only.html", {"workspace": workspace}, status=403)
+            request.workspace = workspace
+            return func(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def get_call_for_user(request: HttpRequest, conversation_id: str) -> Call:
+    """The current franchise's call with this conversation id, or 404 (also for another franchise's)."""
+    call = (
+        Call.objects.filter(franchise=request.workspace.franchise, conversation_id=conversation_id)
+        .select_related("location", "franchise")
+        .first()
+    )
+    if call is None:
+        raise Http404("No such call")
+    return call
+
+
+def get_contact_for_user(request: HttpRequest, contact_id: int) -> Contact:
+    """The current franchise's contact with this id, or 404 (also for another franchise's)."""
+    contact = Contact.objects.filter(franchise=request.workspace.franchise, pk=contact_id).first()
+    if contact is None:
+        raise Http404("No such contact")
+    return contact

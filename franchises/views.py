@@ -1,0 +1,100 @@
+"""Staff pages of the franchise itself: dashboard, franchise switcher, API tokens, the insights link."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from calls.models import Call
+from calls.stats import dashboard_stats
+from franchises.access import staff_view, workspace_select
+from franchises.models import ApiToken
+
+TOKEN_EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
+INSIGHTS_CALL_ID = re.compile(r"^conv_(.{1,100})$")
+
+
+@require_GET
+@staff_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Calls over the last 30 days: per day, by category, by location, recordings, median length."""
+    stats = dashboard_stats(request.workspace.franchise, days=30)
+    return render(request, "franchises/dashboard.html", {"workspace": request.workspace, "stats": stats})
+
+
+@require_POST
+@login_required
+def franchise_switch(request: HttpRequest) -> HttpResponse:
+    """Work inside another franchise the user belongs to (any franchise for a superuser)."""
+    if not workspace_select(request, request.POST.get("franchise", "")):
+        return HttpResponseBadRequest("You are not a member of that franchise.")
+    target = request.POST.get("next", "")
+    # Object pages belong to the old franchise, so only a list page or the dashboard is kept.
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
+    if not safe or target.count("/") > 2:
+        target = reverse("franchises:dashboard")
+    return redirect(target)
+
+
+@require_GET
+@login_required
+def insights(request: HttpRequest) -> HttpResponse:
+    """`/insights?tab=calldata&callId=conv_<conversation_id>`, the API's `recording_breesy_url`: the
+    call's page, in the call's franchise if the user belongs to it; anything else is a 404."""
+    match = INSIGHTS_CALL_ID.match(request.GET.get("callId", ""))
+    if request.GET.get("tab", "calldata") != "calldata" or not match:
+        return HttpResponseBadRequest("Expected ?tab=calldata&callId=conv_<conversation_id>.")
+    call = Call.objects.filter(conversation_id=match.group(1)).only("franchise_id", "conversation_id").first()
+    if call is None or not workspace_select(request, str(call.franchise_id)):
+        raise Http404("No such call")
+    return redirect("calls:detail", conversation_id=call.conversation_id)
+
+
+@require_GET
+@staff_view(owner_only=True)
+def token_list(request: HttpRequest) -> HttpResponse:
+    """The franchise's API tokens (prefix, last use, expiry) and a form to create one."""
+    return render(request, "franchises/tokens.html", _token_context(request))
+
+
+def _token_context(request: HttpRequest, **extra) -> dict:
+    tokens = ApiToken.objects.filter(franchise=request.workspace.franchise).order_by("-created_at")
+    return {"workspace": request.workspace, "tokens": tokens, "expiry_choices": TOKEN_EXPIRY_CHOICES, **extra}
+
+
+@require_POST
+@staff_view(owner_only=True)
+def token_create(request: HttpRequest) -> HttpResponse:
+    """Issue a token and show its plaintext this once (it is stored only as a hash)."""
+    label = " ".join(request.POST.get("label", "").split())
+    expiry = request.POST.get("expires_in_days", "")
+    errors = []
+    if len(label) > ApiToken._meta.get_field("label").max_length:
+        errors.append("The label is at most 100 characters.")
+    if expiry not in {value for value, _ in TOKEN_EXPIRY_CHOICES}:
+        errors.append("Choose an expiry from the list.")
+    if errors:
+        return render(request, "franchises/tokens.html", _token_context(request, errors=errors), status=400)
+    token, plaintext = ApiToken.issue(
+        franchise=request.workspace.franchise, label=label, expires_in_days=int(expiry) if expiry else None
+    )
+    # Rendered, not redirected: the plaintext must never be stored, not even in the session.
+    response = render(request, "franchises/tokens.html", _token_context(request, new_token=token, plaintext=plaintext))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@staff_view(owner_only=True)
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = ApiToken.objects.filter(franchise=request.workspace.franchise, pk=token_id).first()
+    if token is None:
+        raise Http404("No such token")
+    token.revoke()
+    return redirect("franchises:tokens")
