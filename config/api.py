@@ -65,7 +65,9 @@ def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     problems = []
     for error in exc.errors[:5]:
-        where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "body"
+        loc = error.get("loc", ())
+        # ("query", "page_size") → "page_size"; ("body", "payload", "id") → "id"
+        where = ".".join(str(part) for part in loc[2 if loc[:1] == ("body",) else 1 :]) or "body"
         problems.append(f"{where}: {error.get('msg', 'invalid')}")
     return error_response(400, "invalid_request", "; ".join(problems) or "Invalid request")
 
@@ -83,8 +85,9 @@ def on_bad_cursor(request: HttpRequest, exc: BadCursor) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # ninja raises these itself, e.g. 400 "Cannot parse request body" for malformed JSON.
-    code = "invalid_json" if exc.status_code == 400 else "error"
-    return error_response(exc.status_code, code, exc.message)
+    if exc.status_code == 400:
+        return error_response(400, "invalid_json", "The request body is not valid JSON")
+    return error_response(exc.status_code, "error", exc.message)
 
 
 @api.exception_handler(Http404)

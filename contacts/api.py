@@ -80,12 +80,12 @@ def contact_dicts(franchise: Franchise, rows: list[dict]) -> list[dict]:
     ids = [row["id"] for row in rows]
     tags = _grouped(
         Contact.tags.through.objects.filter(contact_id__in=ids)
-        .order_by("tag__name")
+        .order_by("id")  # the order they were given in
         .values_list("contact_id", "tag__name")
     )
     primary_tags = _grouped(
         Contact.primary_contact_tags.through.objects.filter(contact_id__in=ids)
-        .order_by("tag__name")
+        .order_by("id")  # the order they were given in
         .values_list("contact_id", "tag__name")
     )
     locations = _grouped(
