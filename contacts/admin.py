@@ -163,6 +163,7 @@ class ContactPhoneAdmin(ScopedAdmin):
 
 @admin.register(Tag)
 class TagAdmin(ScopedAdmin):
+    ordering = ["name"]  # annotated counts group rows, which drops Meta.ordering
     list_display = ["name", "franchise", "contact_count", "created_at"]
     list_filter = [("franchise", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]

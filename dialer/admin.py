@@ -11,6 +11,7 @@ from franchises.admin import ScopedAdmin
 
 @admin.register(DialSession)
 class DialSessionAdmin(ScopedAdmin):
+    ordering = ["-created_at"]  # annotated counts group rows, which drops Meta.ordering
     list_display = ["id", "franchise", "created_by", "status", "contact_count", "phoneburner_session_id", "created_at"]
     list_filter = ["status", ("franchise", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["=id", "phoneburner_session_id", "created_by__username"]

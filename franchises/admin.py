@@ -139,6 +139,7 @@ class MembershipInline(ScopedTabularInline):
 
 @admin.register(Franchise)
 class FranchiseAdmin(ScopedAdmin):
+    ordering = ["name"]  # annotated counts group rows, which drops Meta.ordering
     franchise_path = ""
     list_display = ["name", "id", "timezone", "phone_region", "location_count", "staff_count", "created_at"]
     list_filter = ["timezone", "phone_region"]
