@@ -1,0 +1,128 @@
+"""GET/HEAD /data/recordings: streaming, Range, metadata, and one 404 for every kind of missing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api_fixtures import DEMO_AUDIO
+
+pytestmark = pytest.mark.django_db
+AUDIO = DEMO_AUDIO.read_bytes()
+
+
+@pytest.fixture
+def recorded(franchise_a, make_call, make_recording):
+    call = make_call(franchise_a)
+    make_recording(call)
+    return call
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_it_streams_the_whole_mp3(api_a, recorded):
+    response = api_a.get(f"/data/recordings/{recorded.conversation_id}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "audio/mpeg"
+    assert response["Accept-Ranges"] == "bytes"
+    assert response["Content-Length"] == str(len(AUDIO))
+    assert body(response) == AUDIO
+    assert "X-RateLimit-Remaining" in response
+
+
+@pytest.mark.parametrize("form", ["conversation_id", "call_id"])
+def test_the_query_forms_serve_the_same_audio(api_a, recorded, form):
+    response = api_a.get("/data/recordings", {form: recorded.conversation_id})
+
+    assert response.status_code == 200 and body(response) == AUDIO
+
+
+def test_the_query_form_without_an_id_is_a_400(api_a):
+    response = api_a.get("/data/recordings")
+
+    assert response.status_code == 400 and response.json()["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100-", 100, len(AUDIO) - 1),
+        ("bytes=-500", len(AUDIO) - 500, len(AUDIO) - 1),
+        ("bytes=10-999999999", 10, len(AUDIO) - 1),
+        ("bytes=-999999999", 0, len(AUDIO) - 1),
+    ],
+)
+def test_a_range_gets_206_with_exactly_those_bytes(api_a, recorded, header, first, last):
+    response = api_a.get(f"/data/recordings/{recorded.conversation_id}", HTTP_RANGE=header)
+
+    assert response.status_code == 206
+    assert response["Content-Range"] == f"bytes {first}-{last}/{len(AUDIO)}"
+    assert response["Content-Length"] == str(last - first + 1)
+    assert body(response) == AUDIO[first : last + 1]
+
+
+@pytest.mark.parametrize("header", [f"bytes={len(AUDIO)}-", "bytes=500-100", "bytes=-0"])
+def test_an_unsatisfiable_range_is_a_416(api_a, recorded, header):
+    response = api_a.get(f"/data/recordings/{recorded.conversation_id}", HTTP_RANGE=header)
+
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(AUDIO)}"
+
+
+def test_a_range_it_cannot_read_sends_the_whole_file(api_a, recorded):
+    response = api_a.get(f"/data/recordings/{recorded.conversation_id}", HTTP_RANGE="pages=1-2")
+
+    assert response.status_code == 200 and body(response) == AUDIO
+
+
+def test_head_sends_headers_without_a_body(api_a, recorded):
+    response = api_a.head(f"/data/recordings/{recorded.conversation_id}")
+
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(AUDIO))
+    assert body(response) == b""
+
+
+def test_accept_json_returns_the_metadata(api_a, recorded):
+    response = api_a.get(f"/data/recordings/{recorded.conversation_id}", HTTP_ACCEPT="application/json")
+
+    assert response.json() == {
+        "conversation_id": recorded.conversation_id,
+        "recording_url": f"http://testserver/data/recordings/{recorded.conversation_id}",
+        "breesy_url": f"http://testserver/insights?tab=calldata&callId=conv_{recorded.conversation_id}",
+        "content_type": "audio/mpeg",
+    }
+
+
+def test_missing_call_call_without_audio_and_other_franchise_are_the_same_404(
+    api_a, api_b, franchise_a, recorded, make_call
+):
+    silent = make_call(franchise_a)
+    answers = [
+        api_a.get("/data/recordings/CA-no-such-call"),
+        api_a.get(f"/data/recordings/{silent.conversation_id}"),
+        api_b.get(f"/data/recordings/{recorded.conversation_id}"),
+        api_b.get(f"/data/recordings/{recorded.conversation_id}", HTTP_ACCEPT="application/json"),
+        api_b.get("/data/recordings", {"call_id": recorded.conversation_id}),
+    ]
+
+    for response in answers:
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Recording not found", "code": "not_found"}
+
+
+def test_the_body_streams_in_blocks_rather_than_loading_the_file(api_a, franchise_a, make_call, make_recording):
+    from calls.streaming import BLOCK_SIZE
+
+    big = bytes(range(256)) * (BLOCK_SIZE // 64)  # four blocks
+    call = make_call(franchise_a)
+    make_recording(call, audio=big)
+
+    response = api_a.get(f"/data/recordings/{call.conversation_id}")
+
+    assert response.streaming
+    chunks = list(response.streaming_content)
+    assert max(len(c) for c in chunks) <= BLOCK_SIZE and b"".join(chunks) == big
