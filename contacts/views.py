@@ -25,7 +25,7 @@ from contacts.services import tags_resolve
 from franchises.access import get_contact_for_user, staff_view
 
 PAGE_SIZE = 25
-TAG_KINDS = {"tags": "Tags", "primary_contact_tags": "Primary-contact tags"}
+TAG_KINDS = {"tags": "Contact tags", "primary_contact_tags": "Primary-contact tags"}
 TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 NOTES_MAX = 10_000
 
