@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from calls.models import Call, Recording
+from calls.streaming import ranged_file_response
 from franchises.admin import ScopedAdmin, ScopedTabularInline
 
 
@@ -127,7 +128,7 @@ class CallAdmin(ScopedAdmin):
         view = self.admin_site.admin_view(self.recording_view)
         return [path("<path:object_id>/recording/", view, name="calls_call_recording"), *super().get_urls()]
 
-    def recording_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+    def recording_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Stream a call's audio to staff who may view the call; another franchise's call is a 404."""
         call = self.get_object(request, object_id)
         if call is None or not self.has_view_permission(request, call):
@@ -136,10 +137,17 @@ class CallAdmin(ScopedAdmin):
         if recording is None or not recording.file:
             raise Http404("Recording not found")
         try:
-            handle = recording.file.open("rb")
+            # Range-aware, so the admin's player can seek.
+            response = ranged_file_response(
+                request,
+                recording.file.storage,
+                recording.file.name,
+                size=recording.size,
+                content_type=recording.content_type,
+                filename=f"{call.conversation_id}.mp3",
+            )
         except FileNotFoundError:
             raise Http404("Recording not found") from None
-        response = FileResponse(handle, content_type=recording.content_type)
         response["Cache-Control"] = "private, no-store"
         return response
 
