@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
 
 from calls.models import Call
 from contacts.models import Contact
@@ -81,9 +83,10 @@ def staff_view(view=None, *, owner_only: bool = False):
     `owner_only` views answer 403 to managers and agents."""
 
     def decorate(func):
-        @login_required
         @wraps(func)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return _to_sign_in(request)
             workspace = workspace_for(request)
             if workspace is None:
                 return render(request, "franchises/no_franchise.html", status=403)
@@ -95,6 +98,17 @@ def staff_view(view=None, *, owner_only: bool = False):
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+def _to_sign_in(request: HttpRequest) -> HttpResponse:
+    """The sign-in page, coming back here afterwards. An HTMX request whose session expired must
+    move the whole page (a 302 would swap the sign-in form into a fragment's place)."""
+    if not request.htmx:
+        return redirect_to_login(request.get_full_path())
+    page = request.htmx.current_url_abs_path or "/"
+    if not url_has_allowed_host_and_scheme(page, allowed_hosts={request.get_host()}):
+        page = "/"
+    return HttpResponseClientRedirect(redirect_to_login(page).url)
 
 
 def get_call_for_user(request: HttpRequest, conversation_id: str) -> Call:

@@ -302,3 +302,11 @@ def test_the_search_index_matches_the_search_expression(alice, franchise_a):
         cursor.execute("SET enable_seqscan = on")
     assert "gin" in indexdef
     assert "call_search_gin" in plan
+
+
+def test_an_expired_session_sends_htmx_to_sign_in_for_the_whole_page(db, client):
+    response = client.get(
+        "/calls/?q=flood", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/calls/?q=flood"}
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/calls/%3Fq%3Dflood"
