@@ -85,10 +85,10 @@ def auth_failure_hit(address: str, *, now: datetime | None = None) -> tuple[bool
     minute, _, _ = _windows(now)
     key = f"a:{address[:100]}:m:{minute}"
     if settings.REDIS_URL:
-        client = _redis()
-        pipe = client.pipeline()
+        key = getattr(settings, "API_RATE_LIMIT_REDIS_PREFIX", "breesy:rl:") + key
+        pipe = _redis().pipeline()
         pipe.incr(key)
-        pipe.expireat(key, minute + 120)
+        pipe.expire(key, max(1, minute + 120 - int(now.timestamp())))
         count = pipe.execute()[0]
     else:
         count = _db_increment(key, minute + 60)
@@ -152,8 +152,6 @@ def _db_hit(mk: str, dk: str, ml: int, dl: int, m_reset: int, d_reset: int) -> t
                 cursor.execute(UPSERT, [dk, de, dl])
                 row = cursor.fetchone()
                 day_count = row[0] if row else None
-    if day_count == 1:
-        _db_purge_expired()  # the first request of a token's day: a cheap, rare moment to tidy up
     if minute_count is not None and day_count is not None:
         return True, minute_count, day_count
     if minute_count is None and (day_before or 0) < dl:  # the minute blocked
@@ -172,10 +170,10 @@ def _db_increment(key: str, reset: int) -> int:
         return cursor.fetchone()[0]
 
 
-def _db_purge_expired() -> None:
+def _db_purge_expired(now: datetime) -> None:
     from franchises.models import RateLimitCounter
 
-    RateLimitCounter.objects.filter(expires_at__lt=datetime.now(UTC) - timedelta(minutes=5)).delete()
+    RateLimitCounter.objects.filter(expires_at__lt=now - timedelta(minutes=5)).delete()
 
 
 # --- Redis ----------------------------------------------------------------------------------------
@@ -188,9 +186,9 @@ if m >= tonumber(ARGV[1]) or d >= tonumber(ARGV[2]) then
     return {0, m, d}
 end
 m = redis.call('INCR', KEYS[1])
-redis.call('EXPIREAT', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
 d = redis.call('INCR', KEYS[2])
-redis.call('EXPIREAT', KEYS[2], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {1, m, d}
 """
 
@@ -207,9 +205,7 @@ def _redis_script():
     return _redis().register_script(REDIS_HIT)
 
 
-def _redis_hit(mk: str, dk: str, ml: int, dl: int, m_reset: int, d_reset: int) -> tuple[bool, int, int]:
+def _redis_hit(mk: str, dk: str, ml: int, dl: int, m_ttl: int, d_ttl: int) -> tuple[bool, int, int]:
     prefix = getattr(settings, "API_RATE_LIMIT_REDIS_PREFIX", "breesy:rl:")
-    allowed, minute_count, day_count = _redis_script()(
-        keys=[prefix + mk, prefix + dk], args=[ml, dl, m_reset + 60, d_reset + 60]
-    )
+    allowed, minute_count, day_count = _redis_script()(keys=[prefix + mk, prefix + dk], args=[ml, dl, m_ttl, d_ttl])
     return bool(allowed), int(minute_count), int(day_count)

@@ -1,0 +1,248 @@
+"""Per-token rate limits: headers, 429s, fixed windows, both backends, and exactness across processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from franchises.models import ApiToken
+from franchises.ratelimit import ratelimit_hit
+from tests.api_fixtures import issue
+
+pytestmark = pytest.mark.django_db
+HEADERS = (
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Limit-Day",
+    "X-RateLimit-Remaining-Day",
+)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_authenticated_response_carries_the_five_headers(api_a):
+    for response in (
+        api_a.get("/data/calls"),
+        api_a.get("/data/calls?page_size=0"),
+        api_a.get("/data/recordings/nope"),
+    ):
+        assert all(name in response for name in HEADERS), response.status_code
+
+
+def test_remaining_is_what_is_left_after_this_request(api_a):
+    now = time.time()
+    first = api_a.get("/data/locations")
+    second = api_a.get("/data/locations")
+
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Limit-Day"]) == ("60", "5000")
+    assert (first["X-RateLimit-Remaining"], second["X-RateLimit-Remaining"]) == ("59", "58")
+    assert second["X-RateLimit-Remaining-Day"] == "4998"
+    reset = int(first["X-RateLimit-Reset"])
+    assert reset % 60 == 0 and now < reset <= now + 60
+
+
+@override_settings(API_RATE_LIMIT_PER_MINUTE=3)
+def test_over_the_minute_limit_is_a_429_and_rejected_requests_are_not_counted(api_a):
+    answers = [api_a.get("/data/locations") for _ in range(5)]
+
+    assert [r.status_code for r in answers] == [200, 200, 200, 429, 429]
+    blocked = answers[-1]
+    assert blocked.json()["code"] == "rate_limited"
+    assert blocked["X-RateLimit-Remaining"] == "0"
+    assert 1 <= int(blocked["Retry-After"]) <= 60
+    assert blocked["X-RateLimit-Remaining-Day"] == "4997", "only the three served requests count"
+
+
+@override_settings(API_RATE_LIMIT_PER_MINUTE=10, API_RATE_LIMIT_PER_DAY=2)
+def test_over_the_day_limit_retry_after_points_at_utc_midnight(api_a):
+    answers = [api_a.get("/data/locations") for _ in range(3)]
+
+    assert [r.status_code for r in answers] == [200, 200, 429]
+    now = datetime.now(UTC)
+    midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+    assert abs(int(answers[-1]["Retry-After"]) - (midnight - now).total_seconds()) <= 2
+    assert answers[-1]["X-RateLimit-Remaining-Day"] == "0"
+
+
+def test_each_token_has_its_own_limits(api_a, franchise_a):
+    from tests.api_fixtures import bearer
+
+    api_a.get("/data/locations")
+    other = bearer(issue(franchise_a)).get("/data/locations")
+
+    assert other["X-RateLimit-Remaining"] == "59"
+
+
+@override_settings(API_RATE_LIMIT_ENABLED=False)
+def test_the_limiter_can_be_switched_off(api_a):
+    response = api_a.get("/data/locations")
+
+    assert response.status_code == 200 and "X-RateLimit-Remaining" not in response
+
+
+def token_id(franchise) -> int:
+    return ApiToken.objects.get(token_hash=__import__("franchises.models").models.hash_token(issue(franchise))).pk
+
+
+@override_settings(API_RATE_LIMIT_PER_MINUTE=2, API_RATE_LIMIT_PER_DAY=3)
+def test_windows_are_fixed_to_the_clock_minute_and_the_utc_day(franchise_a):
+    tid = token_id(franchise_a)
+    t = datetime(2026, 6, 22, 23, 58, 59, tzinfo=UTC)
+
+    assert [ratelimit_hit(tid, now=t).allowed for _ in range(3)] == [True, True, False]
+    # A new minute: room again, until the day's three are spent.
+    assert [ratelimit_hit(tid, now=t + timedelta(seconds=1)).allowed for _ in range(2)] == [True, False]
+    state = ratelimit_hit(tid, now=t + timedelta(seconds=2))
+    assert not state.allowed and state.retry_after == 59  # 23:59:01 → midnight
+    # A new UTC day.
+    assert ratelimit_hit(tid, now=t + timedelta(minutes=2)).allowed
+
+
+def redis_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not redis_available(), reason="needs Redis at 127.0.0.1:6379")
+def test_the_redis_backend_counts_the_same_way(franchise_a):
+    from franchises import ratelimit
+
+    prefix = f"breesy-test:{uuid.uuid4().hex}:"
+    with override_settings(
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        API_RATE_LIMIT_REDIS_PREFIX=prefix,
+        API_RATE_LIMIT_PER_MINUTE=2,
+        API_RATE_LIMIT_PER_DAY=3,
+    ):
+        ratelimit._redis.cache_clear()
+        ratelimit._redis_script.cache_clear()
+        try:
+            t = datetime(2026, 6, 22, 23, 58, 59, tzinfo=UTC)
+            states = [ratelimit_hit(7, now=t) for _ in range(3)]
+            assert [s.allowed for s in states] == [True, True, False]
+            assert [s.minute_remaining for s in states] == [1, 0, 0]
+            assert states[-1].day_remaining == 1, "the rejected request was not counted"
+            assert [ratelimit_hit(7, now=t + timedelta(seconds=1)).allowed for _ in range(2)] == [True, False]
+        finally:
+            client = ratelimit._redis()
+            for key in client.scan_iter(f"{prefix}*"):
+                client.delete(key)
+            ratelimit._redis.cache_clear()
+            ratelimit._redis_script.cache_clear()
+
+
+# --- Across real processes -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fire(url: str, token: str, n: int) -> list[int]:
+    def one(_: int) -> int:
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+@pytest.fixture
+def gunicorn(request):
+    """Start gunicorn (4 workers) on the test database; yields a function giving its base URL."""
+    procs = []
+
+    def start(**env) -> str:
+        port = free_port()
+        db = connection.settings_dict
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "API_RATE_LIMIT_PER_MINUTE": "60",
+            "API_RATE_LIMIT_PER_DAY": "5000",
+            "REDIS_URL": "",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--workers",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--preload",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=environment,
+        )
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/data/openapi.json", timeout=1)
+                return base
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def wait_for_a_fresh_minute() -> None:
+    # 100 requests must land in one fixed window; don't start seconds before the minute turns.
+    if time.time() % 60 > 45:
+        time.sleep(60 - time.time() % 60 + 0.1)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_exactly_sixty_of_a_hundred_concurrent_requests_succeed_across_four_workers(gunicorn, franchise_a, backend):
+    if backend == "redis" and not redis_available():
+        pytest.skip("needs Redis")
+    env = {}
+    if backend == "redis":
+        env = {
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "DJANGO_SETTINGS_MODULE": "tests.live_settings",
+            "API_RATE_LIMIT_REDIS_PREFIX": f"breesy-test:{uuid.uuid4().hex}:",
+        }
+    base = gunicorn(**env)
+    token = issue(franchise_a)
+    wait_for_a_fresh_minute()
+
+    statuses = fire(f"{base}/data/locations", token, 100)
+
+    assert statuses.count(200) == 60 and statuses.count(429) == 40, sorted(statuses)
