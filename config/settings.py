@@ -211,6 +211,8 @@ DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", "US")
 API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 60)
 API_RATE_LIMIT_PER_DAY = envint("API_RATE_LIMIT_PER_DAY", 5000)
 API_AUTH_FAILURES_PER_MINUTE = envint("API_AUTH_FAILURES_PER_MINUTE", 30)
+# Off only to measure what the limiter costs (bench); production keeps it on.
+API_RATE_LIMIT_ENABLED = envbool("API_RATE_LIMIT_ENABLED", True)
 PHONEBURNER_BASE_URL = env("PHONEBURNER_BASE_URL", "https://www.phoneburner.com").rstrip("/")
 OUTBOUND_HTTP_TIMEOUT = float(env("OUTBOUND_HTTP_TIMEOUT", "10"))
 
