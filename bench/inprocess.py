@@ -4,10 +4,7 @@ and the rate limiter's cost (its hit function alone, and whole requests with and
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from contextlib import ExitStack
-from unittest import mock
 
 from bench.data import Dataset
 
@@ -56,20 +53,14 @@ def _request_times(client, auth: str, n: int) -> list[float]:
 
 
 def with_and_without_limiter(client, auth: str, rounds: int = 10, n: int = 50) -> dict:
-    """Whole requests, alternating blocks with the limiter on and replaced by an always-allow stub."""
-    from franchises import ratelimit
+    """Whole requests, alternating blocks with the limiter on and off (`API_RATE_LIMIT_ENABLED`)."""
+    from django.test import override_settings
 
-    real = ratelimit.ratelimit_hit
-    allow = real(0)  # a real state object (token id 0 has its own counters), reused by the stub
     on: list[float] = []
     off: list[float] = []
     for _ in range(rounds):
         on += _request_times(client, auth, n)
-        with ExitStack() as stack:
-            # Wherever the API imported the function by name, swap that reference too.
-            for module in list(sys.modules.values()):
-                if getattr(module, "ratelimit_hit", None) is real:
-                    stack.enter_context(mock.patch.object(module, "ratelimit_hit", lambda *a, **k: allow))
+        with override_settings(API_RATE_LIMIT_ENABLED=False):
             off += _request_times(client, auth, n)
     return {"p50_on_ms": _p50(on), "p50_off_ms": _p50(off), "diff_ms": round(_p50(on) - _p50(off), 4)}
 
