@@ -93,8 +93,13 @@ def call_list(request: HttpRequest) -> HttpResponse:
         return render(request, "calls/list.html#rows", context, status=status)
     own = Call.objects.filter(franchise=franchise)
     context["locations"] = franchise.locations.order_by("name")
-    context["categories"] = own.exclude(call_category="").values_list("call_category", flat=True).distinct()
-    context["agent_types"] = own.exclude(agent_type="").values_list("agent_type", flat=True).distinct()
+    # order_by() on the value itself: the model's default ordering would make DISTINCT per row.
+    context["categories"] = (
+        own.exclude(call_category="").order_by("call_category").values_list("call_category", flat=True).distinct()
+    )
+    context["agent_types"] = (
+        own.exclude(agent_type="").order_by("agent_type").values_list("agent_type", flat=True).distinct()
+    )
     return render(request, "calls/list.html", context, status=status)
 
 

@@ -95,6 +95,13 @@ def test_filters_narrow_the_list_and_stay_in_the_form(alice, franchise_a, locati
     assert f'<option value="{location_a2.pk}" selected>' in page
 
 
+def test_each_category_and_agent_type_is_offered_once(alice, franchise_a, make_call):
+    for category in ["billing", "billing", "estimate", "billing"]:
+        make_call(franchise_a, call_category=category, agent_type="daytime")
+    page = signed_in(alice).get("/calls/").content.decode()
+    assert re.findall(r'<option value="(billing|estimate|daytime)"', page) == ["billing", "estimate", "daytime"]
+
+
 def test_date_range_is_whole_days_in_the_franchise_zone(alice, franchise_a, make_call):
     # 03:00 UTC on June 23 is still June 22 in Chicago.
     late = make_call(franchise_a, timestamp=datetime(2026, 6, 23, 3, 0, tzinfo=UTC))
