@@ -14,9 +14,7 @@ class Call(models.Model):
     """
 
     franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="calls")
-    location = models.ForeignKey(
-        Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
-    )
+    location = models.ForeignKey(Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
     conversation_id = models.CharField(max_length=100, unique=True)
     caller_id = models.CharField(max_length=40, blank=True)
     timestamp = models.DateTimeField()

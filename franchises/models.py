@@ -67,9 +67,7 @@ class Location(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["franchise", "name"], name="location_name_unique_per_franchise")
-        ]
+        constraints = [models.UniqueConstraint(fields=["franchise", "name"], name="location_name_unique_per_franchise")]
 
     def __str__(self) -> str:
         return self.name
