@@ -187,3 +187,23 @@ def test_franchise_a_staff_get_404_on_franchise_b_call(page: Page, live_server, 
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     assert page.request.get(f"{live_server.url}/calls/{demo['other'].conversation_id}/recording").status == 404
     assert Call.objects.filter(pk=demo["other"].pk).exists()
+
+
+def test_an_owner_creates_a_token_copies_it_and_revokes_it(page: Page, live_server, demo, csp_violations):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    sign_in(page, live_server.url, "alice")
+    page.get_by_role("link", name="API tokens").click()
+    page.get_by_label("Label").fill("HubSpot sync")
+    page.get_by_role("button", name="Create token").click()
+    plaintext = page.get_by_test_id("new-token").input_value()
+    assert plaintext.startswith("bds_")
+    page.get_by_test_id("copy-token").click()
+    expect(page.get_by_test_id("copy-token")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == plaintext
+
+    page.goto(live_server.url + "/settings/tokens/")
+    assert plaintext not in page.content()  # shown once only
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("token-row").get_by_role("button", name=re.compile("Revoke")).click()
+    expect(page.get_by_test_id("token-row")).to_contain_text("Revoked")
+    assert csp_violations == []
