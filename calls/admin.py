@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from calls.models import Call, Recording
 from calls.streaming import ranged_file_response
-from franchises.admin import ScopedAdmin, ScopedTabularInline
+from franchises.admin import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 
 
 def recording_player(recording: Recording | None) -> str:
@@ -153,8 +153,9 @@ class CallAdmin(ScopedAdmin):
 
 
 @admin.register(Recording)
-class RecordingAdmin(ScopedAdmin):
+class RecordingAdmin(DependentRowAdmin):
     franchise_path = "call__franchise"
+    parent_field = "call"
     list_display = ["call", "franchise", "content_type", "size", "created_at"]
     list_filter = [("call__franchise", admin.RelatedOnlyFieldListFilter), "content_type"]
     search_fields = ["=call__conversation_id"]
@@ -169,9 +170,3 @@ class RecordingAdmin(ScopedAdmin):
     @admin.display(description="Recording")
     def player(self, obj: Recording) -> str:
         return recording_player(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -10,7 +10,7 @@ from calls.models import Call
 from contacts.models import Contact, ContactPhone, Tag
 from contacts.phones import InvalidPhone
 from contacts.services import contact_set_phones, phones_normalise
-from franchises.admin import ScopedAdmin, ScopedTabularInline
+from franchises.admin import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 
 
 class ContactPhoneInline(ScopedTabularInline):
@@ -144,21 +144,13 @@ class ContactAdmin(ScopedAdmin):
 
 
 @admin.register(ContactPhone)
-class ContactPhoneAdmin(ScopedAdmin):
+class ContactPhoneAdmin(DependentRowAdmin):
+    parent_field = "contact"
     list_display = ["number", "contact", "is_primary", "franchise"]
     list_filter = [("franchise", admin.RelatedOnlyFieldListFilter), "is_primary"]
     search_fields = ["number", "contact__first_name", "contact__last_name", "contact__organization_name"]
     list_select_related = ["contact", "franchise"]
     readonly_fields = ["franchise", "contact", "number", "is_primary"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Tag)

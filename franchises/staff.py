@@ -50,9 +50,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+def role_group_name(role: str) -> str:
+    return f"Franchise {Membership.Role(role).label.lower()}s"
+
+
 def role_group(role: str) -> Group:
     """The group carrying `role`'s admin permissions, created (and filled) the first time."""
-    group, created = Group.objects.get_or_create(name=f"Franchise {Membership.Role(role).label.lower()}s")
+    group, created = Group.objects.get_or_create(name=role_group_name(role))
     if created:
         perms = []
         for model, actions in ROLE_PERMISSIONS[role].items():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from calls.models import Recording
 from contacts.models import Contact, ContactPhone
 from contacts.services import contact_upsert, tags_resolve
-from franchises.models import ApiToken, Location, hash_token
+from franchises.models import ApiToken, Location, Membership, hash_token
 from franchises.staff import staff_groups_sync
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +240,47 @@ def test_the_admin_player_can_seek(alice_admin, both):
     )
     assert response.status_code == 206 and response["Content-Range"] == "bytes 4-9/104"
     assert b"".join(response.streaming_content) == b"aaaaaa"
+
+
+def test_a_role_at_one_franchise_gives_no_more_rights_at_another(client, carol, both, franchise_a, franchise_b):
+    """Carol owns B and is only a call-back agent at A: at A she may look, not manage."""
+    agent_at_a = Membership.objects.create(user=carol, franchise=franchise_a, role=Membership.Role.AGENT)
+    staff_groups_sync(carol)
+    client.force_login(carol)
+    call_a, contact_a = both["a"]["call"], both["a"]["contact"]
+
+    assert client.get(reverse("admin:calls_call_change", args=[call_a.pk])).status_code == 200
+    response = client.post(reverse("admin:calls_call_change", args=[call_a.pk]), {"call_summary": "edited"})
+    assert response.status_code == 403
+
+    membership_url = reverse("admin:franchises_membership_change", args=[agent_at_a.pk])
+    client.post(membership_url, {"role": "owner"})
+    agent_at_a.refresh_from_db()
+    assert agent_at_a.role == "agent"
+
+    def delete(*contacts):
+        client.post(
+            reverse("admin:contacts_contact_changelist"),
+            {"action": "delete_selected", "_selected_action": [c.pk for c in contacts], "post": "yes"},
+        )
+
+    delete(contact_a, both["b"]["contact"])  # refused as a whole: she may not delete at A
+    assert Contact.objects.filter(pk__in=[contact_a.pk, both["b"]["contact"].pk]).count() == 2
+    delete(both["b"]["contact"])  # her own franchise's contact, with its phone rows
+    assert not Contact.objects.filter(pk=both["b"]["contact"].pk).exists()
+    assert Contact.objects.filter(pk=contact_a.pk).exists()
+
+    page = client.get(reverse("admin:franchises_location_add")).content.decode()
+    options = re.findall(r'<option value="([^"]+)"', page)
+    assert str(franchise_b.pk) in options and str(franchise_a.pk) not in options
+
+
+def test_an_owner_deletes_a_call_with_its_recording_but_not_the_recording_alone(alice_admin, both):
+    call = both["a"]["call"]
+    recording = call.recording
+    assert (
+        alice_admin.post(reverse("admin:calls_recording_delete", args=[recording.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert alice_admin.post(reverse("admin:calls_call_delete", args=[call.pk]), {"post": "yes"}).status_code == 302
+    assert not Recording.objects.filter(pk=recording.pk).exists()
