@@ -6,6 +6,7 @@ default is 422); every authenticated response carries the `X-RateLimit-*` header
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -53,7 +54,26 @@ def with_ratelimit_headers(run: Callable[..., HttpResponse]) -> Callable[..., Ht
     return wrapper
 
 
+def reject_unknown_query_parameters(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A mistyped filter (`locaton_id=...`) must not silently widen the answer: unknown or repeated
+    query parameters are a 400. Runs after authentication and validation of the known ones."""
+    known = set(inspect.signature(view).parameters)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        unknown = sorted(set(request.GET) - known)
+        if unknown:
+            raise ApiError(400, "unknown_parameter", f"Unknown query parameter: {unknown[0][:100]}")
+        repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
+        if repeated:  # every parameter takes one value; which of several was meant is a guess
+            raise ApiError(400, "repeated_parameter", f"Query parameter given more than once: {repeated[0]}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 api.add_decorator(with_ratelimit_headers, mode="view")
+api.add_decorator(reject_unknown_query_parameters, mode="operation")
 
 
 @api.exception_handler(ApiError)

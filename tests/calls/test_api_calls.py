@@ -111,6 +111,8 @@ def test_phone_matches_caller_callback_and_customer_phone_in_any_format(api_a, f
         ("phone=call-me", "phone"),
         ("include_recording_url=maybe", "include_recording_url"),
         ("call_id=a%00b", "call_id"),
+        ("locaton_id=5", "locaton_id"),
+        ("page_size=5&page_size=6", "page_size"),
     ],
 )
 def test_bad_input_is_a_400_that_says_what_is_wrong(api_a, query, says):

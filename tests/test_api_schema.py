@@ -1,0 +1,76 @@
+"""Schemathesis over /data/openapi.json: every operation, authenticated, with generated valid and invalid input.
+
+Nothing a client sends may cause a 500, and every answer must match what the schema documents
+(status codes, content types, headers, bodies). Examples are few per operation so the suite stays
+fast; the seed is fixed so a failure reproduces.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from contacts.services import contact_upsert
+from tests.api_fixtures import issue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def keep_test_connection():
+    # Django closes connections when a request starts and ends; in a test that would close the
+    # test's own transaction. Django's test client unhooks this the same way.
+    hooks = (signals.request_started, signals.request_finished)
+    for hook in hooks:
+        hook.disconnect(close_old_connections)
+    yield
+    for hook in hooks:
+        hook.connect(close_old_connections)
+
+
+@pytest.fixture
+def data_api(keep_test_connection, franchise_a, location_a, make_call, make_recording):
+    call = make_call(franchise_a, location=location_a)
+    make_recording(call)
+    contact_upsert(franchise=franchise_a, primary_phone="+15551234567", first_name="Jordan", tags=["VIP"])
+    # Thousands of requests in a minute: lift the limits (they have their own tests).
+    limits = {
+        "API_RATE_LIMIT_PER_MINUTE": 10**6,
+        "API_RATE_LIMIT_PER_DAY": 10**6,
+        "API_AUTH_FAILURES_PER_MINUTE": 10**6,
+    }
+    with override_settings(**limits):
+        yield schemathesis.openapi.from_wsgi("/data/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture
+def token(franchise_a) -> str:
+    return issue(franchise_a)
+
+
+def test_every_operation_conforms_and_never_errors(data_api, token):
+    # schemathesis' pytest plugin (from_fixture) does not run under pytest 9, so drive each
+    # operation's strategy with Hypothesis directly.
+    # Excluded: positive_data_acceptance. The schema types dates, phones and cursors as strings, but
+    # "2026-02-30", "12" or a forged cursor are rightly a 400; every other check applies.
+    headers = {"Authorization": f"Bearer {token}"}
+    operations = [result.ok() for result in data_api.get_all_operations()]
+    assert {op.label for op in operations} >= {"GET /data/calls", "POST /data/contacts", "HEAD /data/recordings"}
+
+    for operation, mode in itertools.product(operations, GenerationMode):
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        def check(case):
+            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+        check()
