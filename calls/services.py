@@ -209,18 +209,40 @@ def call_from_data(
     return call, recording_path
 
 
-def recording_store(*, call: Call, path: Path) -> Recording:
-    """Put the audio at `path` into storage as `call`'s recording, replacing any earlier one."""
-    content_type = mimetypes.guess_type(path.name)[0] or "audio/mpeg"
-    recording = Recording.objects.filter(call=call).first() or Recording(call=call)
+def _recording_put(recording: Recording, path: Path) -> None:
     if recording.file:
         recording.file.delete(save=False)
     with path.open("rb") as fh:
         recording.file.save(path.name, File(fh), save=False)
     recording.size = path.stat().st_size
-    recording.content_type = content_type
+    recording.content_type = mimetypes.guess_type(path.name)[0] or "audio/mpeg"
+
+
+def recording_store(*, call: Call, path: Path) -> Recording:
+    """Put the audio at `path` into storage as `call`'s recording, replacing any earlier one."""
+    recording = Recording.objects.filter(call=call).first() or Recording(call=call)
+    _recording_put(recording, path)
     recording.save()
     return recording
+
+
+def _store_recordings(franchise: Franchise, parsed: list[_Parsed]) -> int:
+    """Store the recordings named by stored calls: files one by one, rows in two bulk writes."""
+    ids = dict(
+        Call.objects.filter(
+            franchise=franchise, conversation_id__in=[p.call.conversation_id for p in parsed]
+        ).values_list("conversation_id", "id")
+    )
+    existing = {r.call_id: r for r in Recording.objects.filter(call_id__in=list(ids.values()))}
+    new, changed = [], []
+    for p in parsed:
+        p.call.pk = ids[p.call.conversation_id]
+        recording = existing.get(p.call.pk) or Recording(call=p.call)
+        _recording_put(recording, p.recording_path)
+        (changed if recording.pk else new).append(recording)
+    Recording.objects.bulk_create(new)
+    Recording.objects.bulk_update(changed, ["file", "size", "content_type"])
+    return len(parsed)
 
 
 def _write_batch(franchise: Franchise, batch: list[_Parsed], result: ImportResult) -> list[_Parsed]:
@@ -266,10 +288,12 @@ def calls_import(
     result = ImportResult()
     locations = {str(loc.pk): loc for loc in Location.objects.filter(franchise=franchise)}
     batch: list[_Parsed] = []
-    stored: list[_Parsed] = []
 
     def flush() -> None:
-        stored.extend(p for p in _write_batch(franchise, batch, result) if p.recording_path)
+        stored = _write_batch(franchise, batch, result)
+        with_audio = [p for p in stored if p.recording_path]
+        if with_audio:
+            result.recordings += _store_recordings(franchise, with_audio)
         batch.clear()
 
     for line_no, line in enumerate(lines, start=1):
@@ -290,16 +314,5 @@ def calls_import(
             flush()
     if batch:
         flush()
-
-    if stored:
-        ids = dict(
-            Call.objects.filter(
-                franchise=franchise, conversation_id__in=[p.call.conversation_id for p in stored]
-            ).values_list("conversation_id", "id")
-        )
-        for parsed in stored:
-            parsed.call.pk = ids[parsed.call.conversation_id]
-            recording_store(call=parsed.call, path=parsed.recording_path)
-            result.recordings += 1
     result.errors.sort()
     return result
