@@ -62,7 +62,8 @@ def run_import(franchise, path: Path) -> tuple[str, str]:
 
 
 def test_it_imports_a_call_in_the_spec_shape(tmp_path, location_a):
-    printed, _ = run_import(location_a.franchise, write_lines(tmp_path / "calls.jsonl", SPEC_CALL))
+    item = {**SPEC_CALL, "customer_phone": "555.222.1111"}
+    printed, _ = run_import(location_a.franchise, write_lines(tmp_path / "calls.jsonl", item))
     assert printed.startswith("1 calls imported (1 created, 0 updated")
     call = Call.objects.get()
     assert call.franchise == location_a.franchise and call.location == location_a
@@ -71,6 +72,7 @@ def test_it_imports_a_call_in_the_spec_shape(tmp_path, location_a):
     assert call.real_estate_address == "123 Main St, Springfield"
     assert call.real_estate_owner_name2 is None and call.real_estate_year_built == "1998"
     assert call.caller_id_e164 == "+15551234567" and call.callback_number_e164 == "+15557654321"
+    assert call.customer_phone_e164 == "+15552221111"
     assert call.callback_number == "(555) 765-4321"  # the raw value is kept as sent
 
 
