@@ -196,25 +196,27 @@ def ttfb_ms(base: str, path: str, headers: dict[str, str], size: int, samples: i
 
 
 def measure_recordings(servers, ds, tokens, mode: Mode, script: Path) -> dict:
-    subject_path = f"/data/recordings/{ds.recording_conversation_id}"
-    nginx_path = "/media/" + data.RECORDING_NAME
-    auth = {"Authorization": f"Bearer {tokens['b']}"}
+    """Seek latency first, on an idle machine (after a load run, threads may still be sending), then
+    throughput of the whole file, subject and nginx alternating."""
+    targets = (
+        ("subject", servers["subject"].base, f"/data/recordings/{ds.recording_conversation_id}",
+         {"Authorization": f"Bearer {tokens['b']}"}),
+        ("nginx", servers["nginx"].base, "/media/" + data.RECORDING_NAME, {}),
+    )  # fmt: skip
     out: dict = {}
-    for rep in range(mode.repeats):
-        for name, base, path, headers in (
-            ("subject", servers["subject"].base, subject_path, auth),
-            ("nginx", servers["nginx"].base, nginx_path, {}),
-        ):
-            run = load.wrk(base + path, 4, mode.seconds[8], headers, script)
-            out.setdefault(f"throughput:{name}", []).append(run)
-            if rep == 0:
-                samples = ttfb_ms(base, path, headers, ds.recording_size, mode.ttfb_samples)
-                out[f"ttfb:{name}"] = {
-                    "samples": len(samples),
-                    "p50_ms": round(samples[len(samples) // 2], 3),
-                    "p90_ms": round(samples[int(len(samples) * 0.9)], 3),
-                }
-    return {k: (load.summarise(v) if isinstance(v, list) else v) for k, v in out.items()}
+    time.sleep(1)
+    for name, base, path, headers in targets:
+        samples = ttfb_ms(base, path, headers, ds.recording_size, mode.ttfb_samples)
+        out[f"ttfb:{name}"] = {
+            "samples": len(samples),
+            "p50_ms": round(samples[len(samples) // 2], 3),
+            "p90_ms": round(samples[int(len(samples) * 0.9)], 3),
+        }
+    runs: dict[str, list] = {}
+    for _ in range(mode.repeats):
+        for name, base, path, headers in targets:
+            runs.setdefault(f"throughput:{name}", []).append(load.wrk(base + path, 4, mode.seconds[8], headers, script))
+    return {**out, **{k: load.summarise(v) for k, v in runs.items()}}
 
 
 def machine() -> dict:
