@@ -123,13 +123,13 @@ RECORDING_RESPONSES = {200: RecordingMetadata, 206: None, 404: Error, 416: None,
 AUDIO_CONTENT = {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}
 RECORDING_OPENAPI = {
     "responses": {
-        "200": {
+        200: {
             "description": "The audio (`audio/mpeg`, `Accept-Ranges: bytes`), or with `Accept: application/json` "
             "its metadata",
             "content": AUDIO_CONTENT,
         },
-        "206": {"description": "The requested byte range (`Content-Range`)", "content": AUDIO_CONTENT},
-        "416": {"description": "Range not satisfiable (`Content-Range: bytes */size`)"},
+        206: {"description": "The requested byte range (`Content-Range`)", "content": AUDIO_CONTENT},
+        416: {"description": "Range not satisfiable (`Content-Range: bytes */size`)"},
     }
 }
 

@@ -8,6 +8,9 @@ fast; the seed is fixed so a failure reproduces.
 from __future__ import annotations
 
 import itertools
+import json
+import re
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -74,3 +77,66 @@ def test_every_operation_conforms_and_never_errors(data_api, token):
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         check()
+
+
+def no_duplicate_keys(pairs: list) -> dict:
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), f"duplicate keys: {keys}"
+    return dict(pairs)
+
+
+def test_the_schema_declares_every_status_each_operation_can_return(client):
+    spec = json.loads(client.get("/data/openapi.json").content, object_pairs_hook=no_duplicate_keys)
+
+    assert spec["components"]["securitySchemes"]  # bearer auth is documented
+    statuses = {
+        (method.upper(), path): set(op["responses"])
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    assert {path for _, path in statuses} == {
+        "/data/locations",
+        "/data/calls",
+        "/data/recordings/{conversation_id}",
+        "/data/recordings",
+        "/data/contacts",
+    }
+    for (method, path), codes in statuses.items():
+        assert {"400", "401", "429"} <= codes, (method, path)
+    assert {"200", "206", "404", "416"} <= statuses[("GET", "/data/recordings/{conversation_id}")]
+    assert {"200", "404"} <= statuses[("GET", "/data/contacts")]
+    assert {"200", "404", "409"} <= statuses[("PATCH", "/data/contacts")]
+    assert {"200", "201", "409"} <= statuses[("POST", "/data/contacts")]
+
+
+def test_the_docs_load_only_local_assets_and_no_inline_script(client):
+    response = client.get("/data/docs")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no CDN"
+    for tag in re.findall(r"<script[^>]*>", html):
+        assert "src=" in tag or 'type="application/json"' in tag, tag
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_docs_render_in_chromium_under_the_csp(live_server):
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("needs Debian's Chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page()
+        problems, foreign = [], []
+        page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+        page.on("request", lambda r: not r.url.startswith(live_server.url) and foreign.append(r.url))
+        page.goto(f"{live_server.url}/data/docs")
+        page.wait_for_selector(".opblock", timeout=15000)
+        count = page.locator(".opblock").count()
+        browser.close()
+
+    assert count >= 9, "every operation is listed"
+    assert problems == [] and foreign == []
