@@ -5,13 +5,14 @@ BIN=${BIN:-.venv/bin}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
-"$BIN/python" manage.py qcluster &
-worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
-
 echo
 echo "  Breesy desk is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
 "$BIN/python" manage.py demo_login 2>/dev/null | sed 's/^/  /' || true
 echo "  The job worker (django-q2) runs beside it. Ctrl-C stops both."
 echo
+
+# The worker starts after the banner so its start-up log does not split the URL from the login.
+"$BIN/python" manage.py qcluster &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 "$BIN/python" manage.py runserver "$HOST:$PORT"
