@@ -201,9 +201,13 @@ def call_from_data(
     recording_path = None
     recording_file = data.get("recording_file")
     if recording_file not in (None, ""):
+        # Only a trusted caller (the CLI, reading the operator's own files) passes base_dir; from
+        # anyone else a path would let them read files off this machine.
+        if base_dir is None:
+            raise BadCall("recording_file is only read from local imports")
         if not isinstance(recording_file, str):
             raise BadCall("recording_file must be a path")
-        recording_path = (base_dir or Path.cwd()) / recording_file
+        recording_path = base_dir / recording_file
         if not recording_path.is_file():
             raise BadCall(f"recording_file {recording_file!r} not found")
     return call, recording_path
@@ -284,7 +288,9 @@ def calls_import(
 ) -> ImportResult:
     """Import JSON Lines of calls into `franchise`. Blank lines are ignored; a line that is not a
     storable call is reported with its (1-based) number and skipped; the others are upserted on
-    `conversation_id`. A conversation_id that belongs to another franchise is never touched."""
+    `conversation_id`. A conversation_id that belongs to another franchise is never touched.
+    `recording_file` paths are read relative to `base_dir`, and refused when it is None (pass None
+    for anything that did not come from the operator's own disk)."""
     result = ImportResult()
     locations = {str(loc.pk): loc for loc in Location.objects.filter(franchise=franchise)}
     batch: list[_Parsed] = []

@@ -198,3 +198,11 @@ def test_many_calls_import_in_batches(franchise_a):
     assert Call.objects.get(conversation_id="CAbulk02499").caller_id_e164 == "+15550002499"
     result = calls_import(franchise=franchise_a, lines=lines, batch_size=1000)
     assert (result.created, result.updated) == (0, 2500)
+
+
+def test_recording_files_are_refused_without_a_trusted_folder(franchise_a):
+    """A caller passing untrusted input (e.g. a webhook) gives no base_dir: no reading local files."""
+    item = {**SPEC_CALL, "location": None, "recording_file": str(DEMO_MP3)}
+    result = calls_import(franchise=franchise_a, lines=[json.dumps(item)])
+    assert result.errors == [(1, "recording_file is only read from local imports")]
+    assert not Call.objects.exists() and not Recording.objects.exists()
