@@ -33,7 +33,10 @@ def not_found(detail: str = "Not found") -> ApiError:
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:
     """Serialise with orjson straight to bytes: list endpoints skip per-row Schema validation."""
-    return HttpResponse(orjson.dumps(data, option=ORJSON_OPTIONS), status=status, content_type="application/json")
+    response = HttpResponse(orjson.dumps(data, option=ORJSON_OPTIONS), status=status, content_type="application/json")
+    # A franchise's data: no shared cache (proxy, CDN) may keep or replay it.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def error_response(status: int, code: str, detail: Any, headers: dict[str, str] | None = None) -> HttpResponse:

@@ -32,6 +32,10 @@ def test_it_lists_calls_newest_first_with_recording_links(api_a, franchise_a, ma
     assert body["pagination"] == {"page_size": 100, "has_more": False, "next_cursor": None}
 
 
+def test_responses_are_never_stored_by_shared_caches(api_a):
+    assert api_a.get("/data/calls")["Cache-Control"] == "private, no-store"
+
+
 def test_include_recording_url_false_omits_both_links(api_a, franchise_a, make_call):
     make_call(franchise_a)
 

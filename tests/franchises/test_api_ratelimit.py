@@ -139,6 +139,9 @@ def test_the_redis_backend_counts_the_same_way(franchise_a):
             assert [s.minute_remaining for s in states] == [1, 0, 0]
             assert states[-1].day_remaining == 1, "the rejected request was not counted"
             assert [ratelimit_hit(7, now=t + timedelta(seconds=1)).allowed for _ in range(2)] == [True, False]
+            with override_settings(API_AUTH_FAILURES_PER_MINUTE=2):
+                address = f"198.51.100.{uuid.uuid4().int % 250}"
+                assert [ratelimit.auth_failure_hit(address, now=t)[0] for _ in range(3)] == [False, False, True]
         finally:
             client = ratelimit._redis()
             for key in client.scan_iter(f"{prefix}*"):
