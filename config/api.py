@@ -12,7 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import HttpError, ValidationError
 
 from calls.api import router as calls_router
@@ -118,3 +118,16 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 api.add_router("", franchises_router)
 api.add_router("", calls_router)
 api.add_router("", contacts_router)
+
+# Last, so it only sees paths no operation matched: a JSON 404 rather than Django's HTML page.
+fallback = Router()
+
+
+@fallback.api_operation(
+    ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], "/{path:rest}", auth=None, include_in_schema=False
+)
+def unknown_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
+    return error_response(404, "not_found", "No such endpoint; see /data/docs")
+
+
+api.add_router("", fallback)

@@ -140,3 +140,9 @@ def test_the_docs_render_in_chromium_under_the_csp(live_server):
 
     assert count >= 9, "every operation is listed"
     assert problems == [] and foreign == []
+
+
+def test_an_unknown_endpoint_is_a_json_404(api_a):
+    response = api_a.get("/data/recordings/a/b")
+
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
