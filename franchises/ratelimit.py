@@ -65,8 +65,18 @@ def ratelimit_hit(token_id: int, *, now: datetime | None = None) -> RateLimitSta
     minute, day, date = _windows(now)
     minute_key, day_key = f"t:{token_id}:m:{minute}", f"t:{token_id}:d:{date}"
     minute_limit, day_limit = settings.API_RATE_LIMIT_PER_MINUTE, settings.API_RATE_LIMIT_PER_DAY
-    backend = _redis_hit if settings.REDIS_URL else _db_hit
-    allowed, minute_count, day_count = backend(minute_key, day_key, minute_limit, day_limit, minute + 60, day + 86400)
+    if settings.REDIS_URL:
+        # Keys expire a little after their window ends (seconds from `now`, so tests may move time).
+        epoch = int(now.timestamp())
+        allowed, minute_count, day_count = _redis_hit(
+            minute_key, day_key, minute_limit, day_limit, minute + 120 - epoch, day + 86400 + 60 - epoch
+        )
+    else:
+        allowed, minute_count, day_count = _db_hit(
+            minute_key, day_key, minute_limit, day_limit, minute + 60, day + 86400
+        )
+        if allowed and day_count == 1:
+            _db_purge_expired(now)  # the first request of a token's day: a cheap, rare moment to tidy up
     return RateLimitState(
         allowed=allowed,
         minute_limit=minute_limit,

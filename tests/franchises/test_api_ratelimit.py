@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
-from franchises.models import ApiToken
+from franchises.models import ApiToken, RateLimitCounter
 from franchises.ratelimit import ratelimit_hit
 from tests.api_fixtures import issue
 
@@ -111,6 +111,17 @@ def test_windows_are_fixed_to_the_clock_minute_and_the_utc_day(franchise_a):
     assert ratelimit_hit(tid, now=t + timedelta(minutes=2)).allowed
 
 
+def test_expired_counters_are_purged_on_a_tokens_first_request_of_the_day(franchise_a):
+    now = datetime.now(UTC)
+    RateLimitCounter.objects.create(key="t:0:m:0", count=5, expires_at=now - timedelta(days=1))
+    RateLimitCounter.objects.create(key="t:0:m:1", count=5, expires_at=now + timedelta(minutes=1))
+
+    ratelimit_hit(token_id(franchise_a), now=now)
+
+    assert set(RateLimitCounter.objects.values_list("key", flat=True)) >= {"t:0:m:1"}
+    assert not RateLimitCounter.objects.filter(key="t:0:m:0").exists()
+
+
 def redis_available() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
@@ -139,6 +150,10 @@ def test_the_redis_backend_counts_the_same_way(franchise_a):
             assert [s.minute_remaining for s in states] == [1, 0, 0]
             assert states[-1].day_remaining == 1, "the rejected request was not counted"
             assert [ratelimit_hit(7, now=t + timedelta(seconds=1)).allowed for _ in range(2)] == [True, False]
+            client = ratelimit._redis()
+            ttls = {key.decode(): client.ttl(key) for key in client.scan_iter(f"{prefix}t:7:*")}
+            # `t` is one second before midnight: every key outlives its window by at most a minute.
+            assert len(ttls) == 3 and all(0 < ttl <= 121 for ttl in ttls.values()), ttls
             with override_settings(API_AUTH_FAILURES_PER_MINUTE=2):
                 address = f"198.51.100.{uuid.uuid4().int % 250}"
                 assert [ratelimit.auth_failure_hit(address, now=t)[0] for _ in range(3)] == [False, False, True]
