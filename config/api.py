@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Router
 from ninja.errors import HttpError, ValidationError
@@ -29,7 +30,8 @@ api = NinjaAPI(
     description=(
         "Calls, recordings and CRM contacts of one franchise, for integrators. Authenticate with "
         "`Authorization: Bearer <api_token>`; the franchise comes from the token. Limits: "
-        "60 requests a minute and 5,000 a day per token, reported in `X-RateLimit-*` headers."
+        "60 requests a minute and 5,000 a day per token, reported in `X-RateLimit-*` headers. Errors are "
+        'JSON `{"detail": ..., "code": ...}`; unknown or repeated query parameters are a 400.'
     ),
     urls_namespace="data",
     docs_url="/docs",
@@ -108,6 +110,16 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
         return error_response(400, "invalid_json", "The request body is not valid JSON")
     return error_response(exc.status_code, "error", exc.message)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(413, "too_large", "The request body is too large")
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    return error_response(400, "invalid_request", "Bad request")
 
 
 @api.exception_handler(Http404)

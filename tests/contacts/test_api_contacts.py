@@ -271,6 +271,12 @@ def test_post_bad_bodies_are_400s_and_create_nothing(api_a, body):
     assert not Contact.objects.exists()
 
 
+def test_an_oversized_body_is_refused_cleanly(api_a):
+    response = api_a.post("/data/contacts", b'{"notes": "' + b"x" * 3_000_000 + b'"}', content_type=JSON)
+
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+
+
 def test_an_empty_body_is_a_400(api_a):
     assert api_a.post("/data/contacts", b"", content_type=JSON).status_code == 400
 
