@@ -236,7 +236,7 @@ def contact_update(*, franchise: Franchise, contact_id: int, changes: dict) -> N
             contact.locations.set(locations)
 
 
-WRITE_ERRORS = {404: Error, 409: Error, **ERRORS}
+WRITE_ERRORS = {404: Error, 409: Error, 413: Error, **ERRORS}
 
 
 @router.patch(
