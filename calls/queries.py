@@ -50,6 +50,27 @@ def parse_bound(value: str, tz: ZoneInfo, *, end: bool, name: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+def parse_uuid(value: str | None, *, name: str) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BadFilter(f"{name} must be a UUID, got {value!r}") from None
+
+
+def parse_phone(value: str | None, franchise: Franchise) -> str | None:
+    """The E.164 form of a `phone` filter, read with the franchise's region."""
+    from contacts.phones import InvalidPhone, normalize_phone
+
+    if not value:
+        return None
+    try:
+        return normalize_phone(value, franchise.phone_region)
+    except InvalidPhone:
+        raise BadFilter(f"phone is not a valid phone number: {value!r}") from None
+
+
 @dataclass(frozen=True)
 class CallFilters:
     """What a client may narrow calls by. Build it with `CallFilters.parse` from raw strings."""
@@ -78,32 +99,18 @@ class CallFilters:
         **extra,
     ) -> CallFilters:
         """Validate raw query values; raise BadFilter with a reason a client can act on."""
-        from contacts.phones import InvalidPhone, normalize_phone
-
         tz = franchise.tzinfo
-        loc = None
-        if location_id:
-            try:
-                loc = uuid.UUID(location_id)
-            except ValueError:
-                raise BadFilter(f"location_id must be a UUID, got {location_id!r}") from None
         start = parse_bound(start_date, tz, end=False, name="start_date") if start_date else None
         end = parse_bound(end_date, tz, end=True, name="end_date") if end_date else None
         if start and end and start > end:
             raise BadFilter("start_date is after end_date")
-        normalized = None
-        if phone:
-            try:
-                normalized = normalize_phone(phone, franchise.phone_region)
-            except InvalidPhone:
-                raise BadFilter(f"phone is not a valid phone number: {phone!r}") from None
         return cls(
-            location_id=loc,
+            location_id=parse_uuid(location_id, name="location_id"),
             start=start,
             end=end,
             end_exclusive=bool(end_date and DATE_ONLY.match(end_date.strip())),
             conversation_id=call_id or None,
-            phone=normalized,
+            phone=parse_phone(phone, franchise),
             **extra,
         )
 

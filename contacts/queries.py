@@ -10,10 +10,10 @@ from datetime import datetime
 from django.db.models import Count, Max, Q, QuerySet
 
 from calls.models import Call
-from calls.queries import BadFilter
+from calls.queries import parse_phone, parse_uuid
 from config.keyset import BadCursor, cursor_decode, cursor_encode
 from contacts.models import Contact, ContactPhone
-from contacts.phones import InvalidPhone, normalize_phone, normalize_phone_or_none
+from contacts.phones import normalize_phone_or_none
 from franchises.models import Franchise
 
 CURSOR_KIND = "contacts"
@@ -38,20 +38,13 @@ class ContactFilters:
         location_id: str | None = None,
         tag: str | None = None,
     ) -> ContactFilters:
-        normalized = None
-        if phone:
-            try:
-                normalized = normalize_phone(phone, franchise.phone_region)
-            except InvalidPhone:
-                raise BadFilter(f"phone is not a valid phone number: {phone!r}") from None
-        loc = None
-        if location_id:
-            try:
-                loc = uuid.UUID(location_id)
-            except ValueError:
-                raise BadFilter(f"location_id must be a UUID, got {location_id!r}") from None
         search = (search or "").strip()[:200] or None
-        return cls(phone=normalized, search=search, location_id=loc, tag=(tag or "").strip() or None)
+        return cls(
+            phone=parse_phone(phone, franchise),
+            search=search,
+            location_id=parse_uuid(location_id, name="location_id"),
+            tag=(tag or "").strip() or None,
+        )
 
 
 def contacts_for(franchise: Franchise, filters: ContactFilters = ContactFilters()) -> QuerySet[Contact]:
