@@ -487,6 +487,8 @@ def load(url: str, scale: Scale, media_root: Path, log=print) -> Dataset:
             rows += r
         copied = time.perf_counter() - started
         log(f"  COPY: {rows:,} rows, {size / 1e6:.0f} MB of transcripts in {copied:.1f}s")
+        # Room to sort in memory: the full-text GIN index over the transcripts dominates the rebuild.
+        cur.execute("SET maintenance_work_mem = '1GB'")
         for _, ddl in indexes:
             cur.execute(ddl)
         cur.execute(
