@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,14 @@ def csp_violations(page) -> list[str]:
         ),
     )
     return found
+
+
+def wait_until(page, expression: str, *, arg=None, timeout: float = 10.0) -> None:
+    """Poll a JavaScript condition from Python. Playwright's `wait_for_function` evaluates its
+    predicate with eval() inside the page, which our CSP (no 'unsafe-eval') rightly refuses;
+    `page.evaluate` goes through the DevTools protocol, which the CSP does not govern."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        page.wait_for_timeout(50)

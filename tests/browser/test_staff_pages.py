@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from calls.models import Call, Recording
 from contacts.models import Tag
 from contacts.services import contact_upsert
+from tests.browser.conftest import wait_until
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -107,12 +108,13 @@ def test_a_staff_member_finds_a_call_by_a_word_and_listens_from_there(
 
     audio = page.get_by_test_id("call-audio")
     audio.evaluate("a => { a.muted = true; }")
-    page.wait_for_function("document.querySelector('[data-testid=call-audio]').readyState >= 1")
+    wait_until(page, "document.querySelector('[data-testid=call-audio]').readyState >= 1")
 
     # Clicking the matching turn seeks there and plays; the turn is marked as the one being spoken.
     start = BURST["turns"][3]["start"]
     match.click()
-    page.wait_for_function(
+    wait_until(
+        page,
         "([lo, hi]) => { const t = document.querySelector('[data-testid=call-audio]').currentTime;"
         " return t >= lo && t < hi; }",
         arg=[start, start + 3],
@@ -122,7 +124,7 @@ def test_a_staff_member_finds_a_call_by_a_word_and_listens_from_there(
     # Playing on from just before the next turn: the highlight moves to it as the audio gets there.
     next_start = BURST["turns"][4]["start"]
     page.evaluate(f"document.querySelector('[data-testid=call-audio]').currentTime = {next_start - 0.8}")
-    page.wait_for_function("!document.querySelector('[data-testid=call-audio]').paused")
+    wait_until(page, "!document.querySelector('[data-testid=call-audio]').paused")
     expect(match).to_have_class(re.compile(r"\bis-current\b"))
     expect(turns.nth(4)).to_have_class(re.compile(r"\bis-current\b"), timeout=5_000)
     expect(match).not_to_have_class(re.compile(r"\bis-current\b"))
@@ -132,7 +134,7 @@ def test_a_staff_member_finds_a_call_by_a_word_and_listens_from_there(
     expect(match).to_have_class(re.compile(r"\bis-current\b"))
     page.locator("h1").click()
     page.keyboard.press(" ")
-    page.wait_for_function("document.querySelector('[data-testid=call-audio]').paused")
+    wait_until(page, "document.querySelector('[data-testid=call-audio]').paused")
     page.screenshot(path=screenshot_dir / "call-detail.png", full_page=True)
 
     # A phone-sized screen gets the list as stacked rows, nothing cut off sideways.
