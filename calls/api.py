@@ -51,25 +51,26 @@ N_PLAIN = len(PLAIN_FIELDS)
 KEYS = tuple("location" if name == "location__name" else name for name in PLAIN_FIELDS)
 
 
-def recording_url(conversation_id: str) -> str:
-    return f"{settings.SITE_URL}/data/recordings/{conversation_id}"
+def recording_url(conversation_id: str, site: str | None = None) -> str:
+    return f"{site or settings.SITE_URL}/data/recordings/{conversation_id}"
 
 
-def recording_breesy_url(conversation_id: str) -> str:
-    return f"{settings.SITE_URL}/insights?tab=calldata&callId=conv_{conversation_id}"
+def recording_breesy_url(conversation_id: str, site: str | None = None) -> str:
+    return f"{site or settings.SITE_URL}/insights?tab=calldata&callId=conv_{conversation_id}"
 
 
 def call_rows(rows: list[tuple], *, include_recording_url: bool) -> list[dict]:
     """API dicts from `COLUMNS` tuples."""
     calls = []
+    site = settings.SITE_URL  # read once: LazySettings costs a lookup per access
     for row in rows:
         call = dict(zip(KEYS, row[1 : N_PLAIN + 1], strict=True))
         call["duration"] = str(call["duration"])
         call["real_estate"] = dict(zip(Call.REAL_ESTATE_FIELDS, row[N_PLAIN + 1 :], strict=True))
         if include_recording_url:
             cid = call["conversation_id"]
-            call["recording_url"] = recording_url(cid)
-            call["recording_breesy_url"] = recording_breesy_url(cid)
+            call["recording_url"] = recording_url(cid, site)
+            call["recording_breesy_url"] = recording_breesy_url(cid, site)
         calls.append(call)
     return calls
 
