@@ -1,17 +1,21 @@
 """HTTP Range responses for recordings (Django has none): 200/206/416, HEAD, constant memory.
 
 Works with any Django storage whose files can be opened and seeked (local disk, S3 via
-django-storages): the body is a generator reading fixed-size blocks, never the whole file.
+django-storages). A file on local disk goes out through the WSGI server's `wsgi.file_wrapper`, so
+gunicorn hands the requested range to the kernel with sendfile(2) and no byte passes through
+Python; any other storage's file (S3's is a spooled copy) is streamed by a generator in blocks.
+Either way the body is exactly the requested range and never the whole file in memory.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from typing import IO
 
 from django.core.files.storage import Storage
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 
 # 512 KB: few enough Python round trips to stream near disk speed, small enough to keep memory flat.
 BLOCK_SIZE = 512 * 1024
@@ -54,6 +58,46 @@ def _blocks(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
         handle.close()
 
 
+class FileRange:
+    """`length` bytes of an open OS file from `start`, as the file-like object a WSGI server's
+    `wsgi.file_wrapper` takes.
+
+    gunicorn sends a wrapped object with `fileno()` by sendfile(2): `Content-Length` bytes from the
+    descriptor's current OS offset, which is why the file is seeked to `start` here. Servers without
+    sendfile (Django's test client, runserver, gunicorn over TLS) call `read()` until it returns
+    b"", so `read()` stops at the end of the range rather than the end of the file.
+
+    Deliberately no `seek`/`tell`/`name`: FileResponse would use them to measure the file (reading
+    it all when `tell` is missing) and overwrite our Content-Length and Content-Disposition."""
+
+    def __init__(self, file: IO[bytes], start: int, length: int) -> None:
+        file.seek(start)
+        self._file = file
+        self._remaining = length
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._file.read(size) if size else b""
+        self._remaining -= len(data)
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _os_file(handle: IO[bytes]) -> IO[bytes] | None:
+    """The ordinary OS file behind a storage's opened file (FileSystemStorage), or None.
+
+    Checked by type rather than by calling `fileno()`: django-storages' S3 file answers `fileno()`
+    too, by first writing its whole in-memory copy to a temporary file."""
+    inner = getattr(handle, "file", handle)
+    return inner if isinstance(inner, io.BufferedReader | io.FileIO) else None
+
+
 def ranged_file_response(
     request: HttpRequest, storage: Storage, name: str, *, size: int, content_type: str, filename: str
 ) -> HttpResponse:
@@ -73,5 +117,15 @@ def ranged_file_response(
         response = HttpResponse(status=status, content_type=content_type, headers=headers)
         response["Content-Length"] = str(length)
         return response
-    body = _blocks(storage.open(name, "rb"), start, length)
-    return StreamingHttpResponse(body, status=status, content_type=content_type, headers=headers)
+    handle = storage.open(name, "rb")
+    os_file = _os_file(handle)
+    if os_file is None:
+        body = _blocks(handle, start, length)
+        return StreamingHttpResponse(body, status=status, content_type=content_type, headers=headers)
+    # FileResponse sets `file_to_stream`, which Django's WSGI handler passes to the server's
+    # `wsgi.file_wrapper`; response.close() (called by the server or the test client) closes it.
+    response = FileResponse(
+        FileRange(os_file, start, length), status=status, content_type=content_type, headers=headers
+    )
+    response.block_size = BLOCK_SIZE  # for servers that read() instead of sendfile; Django's is 4 KB
+    return response
