@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -65,6 +66,33 @@ def _page(qs, request: HttpRequest) -> tuple[list[Call], str | None, str | None]
     return rows, newer, older
 
 
+# The franchise's distinct non-empty values of one column, smallest first, by a "loose index scan":
+# each step asks the (franchise, column) index for the next value above the last one, so the cost
+# grows with the number of values (a handful), not with the franchise's calls. A plain DISTINCT
+# reads every call of the franchise (0.36 s at 200k calls). Works as written on PostgreSQL and SQLite.
+_CHOICES_SQL = """
+WITH RECURSIVE choice(value) AS (
+    SELECT MIN({column}) FROM {table} WHERE franchise_id = %s AND {column} > ''
+  UNION ALL
+    SELECT (SELECT MIN({column}) FROM {table} WHERE franchise_id = %s AND {column} > choice.value)
+    FROM choice WHERE choice.value IS NOT NULL
+)
+SELECT value FROM choice WHERE value IS NOT NULL
+"""
+CHOICE_COLUMNS = ("call_category", "agent_type")  # each has its index (calls/migrations/0004)
+
+
+def _choices(franchise, column: str) -> list[str]:
+    """The values of `column` among the franchise's calls, for a filter dropdown."""
+    if column not in CHOICE_COLUMNS:
+        raise ValueError(column)
+    sql = _CHOICES_SQL.format(table=Call._meta.db_table, column=Call._meta.get_field(column).column)
+    franchise_id = Call._meta.get_field("franchise").get_db_prep_value(franchise.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [franchise_id, franchise_id])
+        return [value for (value,) in cursor.fetchall()]
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 @staff_view
@@ -91,15 +119,9 @@ def call_list(request: HttpRequest) -> HttpResponse:
     context["older_url"] = "?" + urlencode({**query, "after": context["older"]}) if context["older"] else None
     if wants_fragment(request):
         return render(request, "calls/list.html#rows", context, status=status)
-    own = Call.objects.filter(franchise=franchise)
     context["locations"] = franchise.locations.order_by("name")
-    # order_by() on the value itself: the model's default ordering would make DISTINCT per row.
-    context["categories"] = (
-        own.exclude(call_category="").order_by("call_category").values_list("call_category", flat=True).distinct()
-    )
-    context["agent_types"] = (
-        own.exclude(agent_type="").order_by("agent_type").values_list("agent_type", flat=True).distinct()
-    )
+    context["categories"] = _choices(franchise, "call_category")
+    context["agent_types"] = _choices(franchise, "agent_type")
     return render(request, "calls/list.html", context, status=status)
 
 

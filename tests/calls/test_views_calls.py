@@ -317,3 +317,44 @@ def test_an_expired_session_sends_htmx_to_sign_in_for_the_whole_page(db, client)
     )
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/accounts/login/?next=/calls/%3Fq%3Dflood"
+
+
+def test_the_dropdowns_offer_only_this_franchise_values_in_order(alice, franchise_a, franchise_b, make_call):
+    make_call(franchise_a, call_category="water_damage", agent_type="overflow")
+    make_call(franchise_a, call_category="", agent_type="")
+    make_call(franchise_a, call_category="billing", agent_type="daytime")
+    make_call(franchise_b, call_category="carol_only_category", agent_type="carol_only_agent")
+    page = signed_in(alice).get("/calls/").content.decode()
+    category = page.split('name="category"')[1].split("</select>")[0]
+    agent = page.split('name="agent_type"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="([^"]*)"', category) == ["", "billing", "water_damage"]
+    assert re.findall(r'<option value="([^"]*)"', agent) == ["", "daytime", "overflow"]
+    assert "carol_only" not in page
+
+
+@pytest.mark.postgres_only
+def test_the_dropdowns_walk_an_index_instead_of_reading_every_call(franchise_a):
+    from calls.models import Call
+    from calls.views import _CHOICES_SQL
+
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    Call.objects.bulk_create(
+        Call(
+            franchise=franchise_a,
+            conversation_id=f"CA-bulk-{n}",
+            timestamp=base + timedelta(minutes=n),
+            call_category=["billing", "estimate_request", "spam"][n % 3],
+            agent_type=["daytime", "overflow"][n % 2],
+        )
+        for n in range(5000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE calls_call")
+        for column, index in [
+            ("call_category", "call_franchise_category"),
+            ("agent_type", "call_franchise_agent_type"),
+        ]:
+            cursor.execute("EXPLAIN " + _CHOICES_SQL.format(table="calls_call", column=column), [franchise_a.pk] * 2)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert f"using {index}" in plan, plan
+            assert "Seq Scan" not in plan, plan
