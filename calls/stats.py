@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -51,6 +51,12 @@ def _scaled(bars: list[Bar]) -> list[Bar]:
     return bars
 
 
+def _top(qs: QuerySet[Call], column: str, *, blank: str, limit: int = 8) -> list[Bar]:
+    """The `limit` most frequent values of `column` among `qs`, largest first; an empty value is `blank`."""
+    rows = qs.values(column).annotate(n=Count("id")).order_by("-n").values_list(column, "n")[:limit]
+    return _scaled([Bar(value or blank, n) for value, n in rows])
+
+
 def dashboard_stats(franchise: Franchise, *, days: int = 30, today: date | None = None) -> DashboardStats:
     """Calls per day (zero days included), by category, by location, share with a recording and the
     median duration, over the `days` days ending today in the franchise's zone. Six small queries."""
@@ -69,24 +75,8 @@ def dashboard_stats(franchise: Franchise, *, days: int = 30, today: date | None 
     stats.per_day = _scaled(
         [Bar(_day_label(d), counts.get(d, 0)) for d in (first + timedelta(days=i) for i in range(days))]
     )
-    stats.by_category = _scaled(
-        [
-            Bar(name or "Uncategorised", n)
-            for name, n in qs.values("call_category")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-            .values_list("call_category", "n")[:8]
-        ]
-    )
-    stats.by_location = _scaled(
-        [
-            Bar(name or "No location", n)
-            for name, n in qs.values("location__name")
-            .annotate(n=Count("id"))
-            .order_by("-n")
-            .values_list("location__name", "n")[:8]
-        ]
-    )
+    stats.by_category = _top(qs, "call_category", blank="Uncategorised")
+    stats.by_location = _top(qs, "location__name", blank="No location")
     stats.with_recording = qs.filter(Exists(Recording.objects.filter(call=OuterRef("pk")))).count()
     # The median by ORDER BY/OFFSET: one indexed-enough query on any database, no percentile function.
     stats.median_duration = qs.order_by("duration").values_list("duration", flat=True)[(stats.total - 1) // 2]
