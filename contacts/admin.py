@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Q
 from calls.models import Call
 from contacts.models import Contact, ContactPhone, Tag
 from contacts.phones import InvalidPhone
-from contacts.services import contact_set_phones, phones_normalise
+from contacts.services import PhoneTaken, contact_set_phones, phones_normalise
 from franchises.admin import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 
 
@@ -30,6 +30,9 @@ class ContactPhoneInline(ScopedTabularInline):
 
 
 class ContactForm(forms.ModelForm):
+    # Set by ContactAdmin when this form's save lost a phone to another save (see changeform_view).
+    phone_clash: PhoneTaken | None = None
+
     class Meta:
         model = Contact
         fields = ["franchise", "primary_phone", "alternate_phones"]  # the admin adds its fieldsets
@@ -62,6 +65,14 @@ class ContactForm(forms.ModelForm):
         if taken:
             field = "primary_phone" if taken.number == primary else "alternate_phones"
             self.add_error(field, f"{taken.number} already belongs to {taken.contact} (#{taken.contact_id}).")
+        elif self.phone_clash:
+            clash = self.phone_clash
+            field = "primary_phone" if clash.number == primary else "alternate_phones"
+            self.add_error(
+                field,
+                f"{clash.number} was just given to contact #{clash.contact_id} by another save, so nothing was "
+                "saved. Check the phones and save again.",
+            )
         data["primary_phone"], data["alternate_phones"] = primary, alternates
         return data
 
@@ -115,6 +126,21 @@ class ContactAdmin(ScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except PhoneTaken as clash:
+            # Another save (admin, API, CRM sync) took one of the phones after this form's check:
+            # the unique constraint stopped it and the admin's transaction rolled everything back.
+            # Show the form again with the clash as its error instead of a 500; it saves nothing.
+            request._contact_phone_clash = clash
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        clash = getattr(request, "_contact_phone_clash", None)
+        return type(form.__name__, (form,), {"phone_clash": clash}) if clash else form
 
     @admin.display(description="Tags")
     def tag_list(self, obj: Contact) -> str:
