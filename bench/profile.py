@@ -20,6 +20,7 @@ def main() -> None:
     parser.add_argument("--header", action="append", default=[], help="extra header, e.g. 'Range: bytes=0-9'")
     args = parser.parse_args()
     url = data.check_database_url(os.environ.get("DATABASE_URL", ""))
+    data.ensure_database(url)
     run.setup_django(url, secret=secrets.token_urlsafe(48))
     ds = data.load(url, data.QUICK, run.MEDIA)
     tokens = run.issue_tokens(ds)

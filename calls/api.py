@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from calls.models import Call, Recording
-from calls.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CallFilters, calls_for, keyset_after, next_cursor
+from calls.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CallFilters, calls_page, next_cursor
 from calls.schemas import CallsPage, RecordingMetadata
 from calls.streaming import ranged_file_response
 from config.api_base import ApiError, Text, json_response
@@ -102,7 +102,7 @@ def list_calls(
         call_id=call_id,
         phone=phone,
     )
-    rows = list(keyset_after(calls_for(franchise, filters), cursor).values_list(*COLUMNS)[: page_size + 1])
+    rows = calls_page(franchise, filters, cursor, columns=COLUMNS, size=page_size + 1)
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     last = rows[-1] if has_more else None

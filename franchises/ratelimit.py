@@ -51,48 +51,94 @@ class RateLimitState:
         return headers
 
 
-def _windows(now: datetime) -> tuple[int, int, str]:
-    """(minute window start, day window start) in epoch seconds, and the UTC date."""
-    epoch = int(now.timestamp())
-    minute = epoch - epoch % 60
-    day = epoch - epoch % 86400  # epoch days are UTC days
-    return minute, day, now.strftime("%Y%m%d")
+@dataclass(frozen=True)
+class Windows:
+    """The two windows a request at `now` falls in, and their limits."""
+
+    now: datetime
+    minute: int  # window starts, epoch seconds
+    day: int
+    date: str  # the UTC day, YYYYMMDD
+    minute_limit: int
+    day_limit: int
+
+    @classmethod
+    def at(cls, now: datetime | None = None) -> Windows:
+        now = now or datetime.now(UTC)
+        epoch = int(now.timestamp())
+        return cls(
+            now=now,
+            minute=epoch - epoch % 60,
+            day=epoch - epoch % 86400,  # epoch days are UTC days
+            date=now.strftime("%Y%m%d"),
+            minute_limit=settings.API_RATE_LIMIT_PER_MINUTE,
+            day_limit=settings.API_RATE_LIMIT_PER_DAY,
+        )
+
+    def keys(self, token_id: int) -> tuple[str, str]:
+        return f"t:{token_id}:m:{self.minute}", f"t:{token_id}:d:{self.date}"
+
+    def db_params(self) -> dict:
+        """The parameters of `PG_COUNT` but the keys."""
+        adapt = connection.ops.adapt_datetimefield_value
+        return {
+            "minute": str(self.minute),
+            "date": self.date,
+            "ml": self.minute_limit,
+            "dl": self.day_limit,
+            "me": adapt(datetime.fromtimestamp(self.minute + 60, UTC)),
+            "de": adapt(datetime.fromtimestamp(self.day + 86400, UTC)),
+        }
+
+    def state(self, allowed: bool, minute_count: int, day_count: int) -> RateLimitState:
+        return RateLimitState(
+            allowed=allowed,
+            minute_limit=self.minute_limit,
+            minute_remaining=max(0, self.minute_limit - minute_count),
+            minute_reset=self.minute + 60,
+            day_limit=self.day_limit,
+            day_remaining=max(0, self.day_limit - day_count),
+            day_reset=self.day + 86400,
+            now=self.now.timestamp(),
+        )
+
+    def db_state(
+        self, minute_count: int | None, day_count: int | None, minute_before: int | None, day_before: int | None
+    ) -> RateLimitState:
+        """Where the token stands after the database counted (or refused to count) one request:
+        the counts after, or None where a window refused, and the counts before."""
+        if minute_count is not None and day_count is not None:
+            if day_count == 1:
+                _db_purge_expired(self.now)  # the first request of a token's day: a cheap, rare moment to tidy up
+            return self.state(True, minute_count, day_count)
+        if minute_count is None and (day_before or 0) < self.day_limit:  # the minute blocked
+            return self.state(False, self.minute_limit, day_before or 0)
+        return self.state(False, minute_count if minute_count is not None else (minute_before or 0), self.day_limit)
 
 
 def ratelimit_hit(token_id: int, *, now: datetime | None = None) -> RateLimitState:
     """Count one request of `token_id` if both its windows have room; say where it stands."""
-    now = now or datetime.now(UTC)
-    minute, day, date = _windows(now)
-    minute_key, day_key = f"t:{token_id}:m:{minute}", f"t:{token_id}:d:{date}"
-    minute_limit, day_limit = settings.API_RATE_LIMIT_PER_MINUTE, settings.API_RATE_LIMIT_PER_DAY
+    windows = Windows.at(now)
+    minute_key, day_key = windows.keys(token_id)
     if settings.REDIS_URL:
         # Keys expire a little after their window ends (seconds from `now`, so tests may move time).
-        epoch = int(now.timestamp())
+        epoch = int(windows.now.timestamp())
         allowed, minute_count, day_count = _redis_hit(
-            minute_key, day_key, minute_limit, day_limit, minute + 120 - epoch, day + 86400 + 60 - epoch
+            minute_key,
+            day_key,
+            windows.minute_limit,
+            windows.day_limit,
+            windows.minute + 120 - epoch,
+            windows.day + 86400 + 60 - epoch,
         )
-    else:
-        allowed, minute_count, day_count = _db_hit(
-            minute_key, day_key, minute_limit, day_limit, minute + 60, day + 86400
-        )
-        if allowed and day_count == 1:
-            _db_purge_expired(now)  # the first request of a token's day: a cheap, rare moment to tidy up
-    return RateLimitState(
-        allowed=allowed,
-        minute_limit=minute_limit,
-        minute_remaining=max(0, minute_limit - minute_count),
-        minute_reset=minute + 60,
-        day_limit=day_limit,
-        day_remaining=max(0, day_limit - day_count),
-        day_reset=day + 86400,
-        now=now.timestamp(),
-    )
+        return windows.state(allowed, minute_count, day_count)
+    return windows.db_state(*_db_hit(minute_key, day_key, windows))
 
 
 def auth_failure_hit(address: str, *, now: datetime | None = None) -> tuple[bool, int]:
     """Count one failed authentication from `address`. Returns (over the limit, Retry-After seconds)."""
     now = now or datetime.now(UTC)
-    minute, _, _ = _windows(now)
+    minute = Windows.at(now).minute
     key = f"a:{address[:100]}:m:{minute}"
     if settings.REDIS_URL:
         key = getattr(settings, "API_RATE_LIMIT_REDIS_PREFIX", "breesy:rl:") + key
@@ -113,23 +159,27 @@ def auth_failure_hit(address: str, *, now: datetime | None = None) -> tuple[bool
 # and the day row only when the minute row was bumped. The day check guarding the minute insert
 # reads the statement's snapshot, so under a race a request rejected by the day limit can still be
 # counted in its minute; that is harmless, because a spent day blocks every later minute of it.
-# The last two columns are the pre-statement counts, used for the headers of a rejected request.
-PG_HIT = f"""
-WITH minute AS (
+# The counting CTEs follow a CTE `keys (mk, dk)`, given here or derived from the token being
+# authenticated in the same statement (`franchises.auth`). `PG_COUNTS` selects the counts after
+# (NULL where a window refused) and, since a statement's CTE writes are invisible to its own
+# reads, the counts before, used for the headers of a rejected request.
+PG_COUNT = f"""minute AS (
     INSERT INTO {TABLE} (key, count, expires_at)
-    SELECT %(mk)s, 1, %(me)s
-    WHERE COALESCE((SELECT count FROM {TABLE} WHERE key = %(dk)s), 0) < %(dl)s
+    SELECT mk, 1, %(me)s FROM keys
+    WHERE COALESCE((SELECT count FROM {TABLE} WHERE key = keys.dk), 0) < %(dl)s
     ON CONFLICT (key) DO UPDATE SET count = {TABLE}.count + 1 WHERE {TABLE}.count < %(ml)s
     RETURNING count
 ), day AS (
     INSERT INTO {TABLE} (key, count, expires_at)
-    SELECT %(dk)s, 1, %(de)s WHERE EXISTS (SELECT 1 FROM minute)
+    SELECT dk, 1, %(de)s FROM keys WHERE EXISTS (SELECT 1 FROM minute)
     ON CONFLICT (key) DO UPDATE SET count = {TABLE}.count + 1 WHERE {TABLE}.count < %(dl)s
     RETURNING count
+)"""
+PG_COUNTS = (
+    f"(SELECT count FROM minute), (SELECT count FROM day), "
+    f"(SELECT count FROM {TABLE} WHERE key = keys.mk), (SELECT count FROM {TABLE} WHERE key = keys.dk)"
 )
-SELECT (SELECT count FROM minute), (SELECT count FROM day),
-       (SELECT count FROM {TABLE} WHERE key = %(mk)s), (SELECT count FROM {TABLE} WHERE key = %(dk)s)
-"""
+PG_HIT = f"WITH keys AS (SELECT %(mk)s AS mk, %(dk)s AS dk), {PG_COUNT} SELECT {PG_COUNTS} FROM keys"
 
 UPSERT = f"""
 INSERT INTO {TABLE} (key, count, expires_at) VALUES (%s, 1, %s)
@@ -138,35 +188,28 @@ RETURNING count
 """
 
 
-def _db_hit(mk: str, dk: str, ml: int, dl: int, m_reset: int, d_reset: int) -> tuple[bool, int, int]:
-    adapt = connection.ops.adapt_datetimefield_value
-    me = adapt(datetime.fromtimestamp(m_reset, UTC))
-    de = adapt(datetime.fromtimestamp(d_reset, UTC))
+def _db_hit(mk: str, dk: str, windows: Windows) -> tuple[int | None, int | None, int | None, int | None]:
+    """(minute count, day count) after, None where a window refused; (minute, day) counts before."""
+    params = windows.db_params()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(PG_HIT, {"mk": mk, "dk": dk, "ml": ml, "dl": dl, "me": me, "de": de})
-            minute_count, day_count, minute_before, day_before = cursor.fetchone()
-    else:
-        # SQLite has no INSERT inside WITH; its writers are serialised (IMMEDIATE transactions),
-        # so the same steps in one transaction are just as exact.
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SELECT key, count FROM {TABLE} WHERE key IN (%s, %s)", [mk, dk])
-            before = dict(cursor.fetchall())
-            minute_before, day_before = before.get(mk), before.get(dk)
-            minute_count = day_count = None
-            if (day_before or 0) < dl:
-                cursor.execute(UPSERT, [mk, me, ml])
-                row = cursor.fetchone()
-                minute_count = row[0] if row else None
-            if minute_count is not None:
-                cursor.execute(UPSERT, [dk, de, dl])
-                row = cursor.fetchone()
-                day_count = row[0] if row else None
-    if minute_count is not None and day_count is not None:
-        return True, minute_count, day_count
-    if minute_count is None and (day_before or 0) < dl:  # the minute blocked
-        return False, ml, day_before or 0
-    return False, minute_count if minute_count is not None else (minute_before or 0), dl
+            cursor.execute(PG_HIT, {**params, "mk": mk, "dk": dk})
+            return cursor.fetchone()
+    # SQLite has no INSERT inside WITH; its writers are serialised (IMMEDIATE transactions),
+    # so the same steps in one transaction are just as exact.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT key, count FROM {TABLE} WHERE key IN (%s, %s)", [mk, dk])
+        before = dict(cursor.fetchall())
+        minute_count = day_count = None
+        if before.get(dk, 0) < params["dl"]:
+            cursor.execute(UPSERT, [mk, params["me"], params["ml"]])
+            row = cursor.fetchone()
+            minute_count = row[0] if row else None
+        if minute_count is not None:
+            cursor.execute(UPSERT, [dk, params["de"], params["dl"]])
+            row = cursor.fetchone()
+            day_count = row[0] if row else None
+    return minute_count, day_count, before.get(mk), before.get(dk)
 
 
 def _db_increment(key: str, reset: int) -> int:
