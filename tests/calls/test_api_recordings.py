@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from wsgiref.util import FileWrapper, setup_testing_defaults
 
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import InMemoryStorage
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import RequestFactory
+
+from calls.models import Recording
+from calls.streaming import ranged_file_response
 from tests.api_fixtures import DEMO_AUDIO
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +139,70 @@ def test_the_body_streams_in_blocks_rather_than_loading_the_file(api_a, franchis
     assert response.streaming
     chunks = list(response.streaming_content)
     assert max(len(c) for c in chunks) <= BLOCK_SIZE and b"".join(chunks) == big
+
+
+def open_in_this_process(path: Path) -> bool:
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                return True
+        except OSError:
+            continue  # the listing's own descriptor, gone once listed
+    return False
+
+
+@contextmanager
+def inside_the_test_transaction():
+    # What Django's test client does: a real WSGI request would otherwise close the test's connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def test_a_server_that_reads_the_file_wrapper_gets_exactly_the_range_and_the_file_is_closed(token_a, recorded):
+    """runserver (wsgiref) takes the file through `wsgi.file_wrapper` but reads it rather than sendfile
+    it: it must stop at the end of the range, not the end of the file."""
+    path = Path(Recording.objects.get(call=recorded).file.path)
+    environ = {
+        "PATH_INFO": f"/data/recordings/{recorded.conversation_id}",
+        "HTTP_HOST": "testserver",
+        "HTTP_AUTHORIZATION": f"Bearer {token_a}",
+        "HTTP_RANGE": "bytes=1000-1999",
+        "wsgi.file_wrapper": FileWrapper,
+    }
+    setup_testing_defaults(environ)
+    started = []
+
+    with inside_the_test_transaction():
+        result = WSGIHandler()(environ, lambda status, headers, exc_info=None: started.append((status, dict(headers))))
+        body = b"".join(result)
+        still_open = open_in_this_process(path)
+        result.close()
+
+    assert isinstance(result, FileWrapper)  # handed to the server as a file, so gunicorn can sendfile it
+    status, headers = started[0]
+    assert status.startswith("206") and headers["Content-Length"] == "1000"
+    assert body == AUDIO[1000:2000]
+    assert still_open and not open_in_this_process(path)
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [(None, 0, len(AUDIO) - 1), ("bytes=300-4000", 300, 4000), ("bytes=-10", len(AUDIO) - 10, len(AUDIO) - 1)],
+)
+def test_a_storage_without_a_file_descriptor_streams_the_same_bytes_in_blocks(header, first, last):
+    storage = InMemoryStorage()
+    name = storage.save("audio.mp3", ContentFile(AUDIO))
+    request = RequestFactory().get("/", headers={"Range": header} if header else {})
+
+    response = ranged_file_response(
+        request, storage, name, size=len(AUDIO), content_type="audio/mpeg", filename="a.mp3"
+    )
+
+    assert response.status_code == (206 if header else 200)
+    assert response["Content-Length"] == str(last - first + 1)
+    assert b"".join(response.streaming_content) == AUDIO[first : last + 1]
