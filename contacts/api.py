@@ -1,14 +1,13 @@
 """`GET|PATCH|POST /data/contacts` (see specs/data-share-api.txt).
 
-Lists are built from `.values()` rows plus one query each for tags, primary-contact tags,
-locations and call statistics: a constant number of queries whatever the page size.
+A page (or one contact) is one query on PostgreSQL whatever its size, five elsewhere: see
+`contacts.queries.contact_rows`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from django.db import transaction
@@ -20,7 +19,7 @@ from config.api_base import ApiError, Text, json_response
 from config.schemas import ERRORS, Error
 from contacts.models import Contact
 from contacts.phones import InvalidPhone
-from contacts.queries import ContactFilters, contact_call_stats, contacts_for, keyset_after, next_cursor
+from contacts.queries import ContactFilters, contact_rows, contacts_for, keyset_after, next_cursor
 from contacts.schemas import (
     MAX_ID,
     ContactCreated,
@@ -66,70 +65,37 @@ SIMPLE_FIELDS = {
 }
 
 
-def _grouped(pairs: Iterable[tuple[int, Any]]) -> dict[int, list]:
-    grouped: dict[int, list] = defaultdict(list)
-    for contact_id, value in pairs:
-        grouped[contact_id].append(value)
-    return grouped
+def contact_dict(row: dict) -> dict:
+    """The API shape of a `contact_rows` row, fields in the spec's order."""
+    value = row["lifetime_value"]
+    return {
+        "id": row["id"],
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "organization_name": row["organization_name"],
+        "is_business": row["is_business"],
+        "primary_phone": row["primary_phone"],
+        "primary_email": row["primary_email"],
+        "alternate_phones": row["alternate_phones"],
+        "alternate_emails": row["alternate_emails"],
+        "tags": row["tag_names"],
+        "primary_contact_tags": row["primary_tag_names"],
+        "notes": row["notes"],
+        "referred_by": row["referred_by"],
+        "address": {part: row[f"addr_{part}"] for part in Contact.ADDRESS_FIELDS},
+        "location_id": row["location_ids"],
+        "total_calls": row["total_calls"],
+        "last_contact_date": row["last_contact_date"],
+        "lifetime_value": float(value) if value is not None else None,
+        "is_verified": row["is_verified"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
 
 
-def contact_dicts(franchise: Franchise, rows: list[dict]) -> list[dict]:
-    """API dicts for `.values(*COLUMNS)` rows of one franchise: four queries for any number of rows."""
-    if not rows:
-        return []
-    ids = [row["id"] for row in rows]
-    tags = _grouped(
-        Contact.tags.through.objects.filter(contact_id__in=ids)
-        .order_by("id")  # the order they were given in
-        .values_list("contact_id", "tag__name")
-    )
-    primary_tags = _grouped(
-        Contact.primary_contact_tags.through.objects.filter(contact_id__in=ids)
-        .order_by("id")  # the order they were given in
-        .values_list("contact_id", "tag__name")
-    )
-    locations = _grouped(
-        Contact.locations.through.objects.filter(contact_id__in=ids)
-        .order_by("location__name", "location_id")
-        .values_list("contact_id", "location_id")
-    )
-    stats = contact_call_stats(franchise, {row["id"]: [row["primary_phone"], *row["alternate_phones"]] for row in rows})
-    contacts = []
-    for row in rows:
-        pk = row["id"]
-        stat = stats.get(pk)
-        value = row["lifetime_value"]
-        contacts.append(
-            {
-                "id": pk,
-                "first_name": row["first_name"],
-                "last_name": row["last_name"],
-                "organization_name": row["organization_name"],
-                "is_business": row["is_business"],
-                "primary_phone": row["primary_phone"],
-                "primary_email": row["primary_email"],
-                "alternate_phones": row["alternate_phones"],
-                "alternate_emails": row["alternate_emails"],
-                "tags": tags.get(pk, []),
-                "primary_contact_tags": primary_tags.get(pk, []),
-                "notes": row["notes"],
-                "referred_by": row["referred_by"],
-                "address": {part: row[f"addr_{part}"] for part in Contact.ADDRESS_FIELDS},
-                "location_id": locations.get(pk, []),
-                "total_calls": stat.total_calls if stat else 0,
-                "last_contact_date": stat.last_contact_date if stat else None,
-                "lifetime_value": float(value) if value is not None else None,
-                "is_verified": row["is_verified"],
-                "created_at": row["created_at"],
-                "updated_at": row["updated_at"],
-            }
-        )
-    return contacts
-
-
-def contact_dict(franchise: Franchise, contact_id: int) -> dict | None:
-    rows = list(Contact.objects.filter(franchise=franchise, pk=contact_id).values(*COLUMNS))
-    return contact_dicts(franchise, rows)[0] if rows else None
+def contact_one(franchise: Franchise, contact_id: int) -> dict | None:
+    rows = contact_rows(franchise, Contact.objects.filter(franchise=franchise, pk=contact_id), columns=COLUMNS)
+    return contact_dict(rows[0]) if rows else None
 
 
 def _contact_not_found() -> ApiError:
@@ -153,14 +119,15 @@ def list_contacts(
     franchise = request.auth.franchise
     scope = {"franchise_id": franchise.id}
     if id is not None:
-        contact = contact_dict(franchise, id)
+        contact = contact_one(franchise, id)
         if contact is None:
             raise _contact_not_found()
         return json_response({"scope": scope, "contact": contact})
     filters = ContactFilters.parse(
         franchise, phone=phone, search=search, location_id=str(location_id) if location_id else None
     )
-    rows = list(keyset_after(contacts_for(franchise, filters), cursor).values(*COLUMNS)[: page_size + 1])
+    qs = keyset_after(contacts_for(franchise, filters), cursor)
+    rows = contact_rows(franchise, qs, columns=COLUMNS, limit=page_size + 1)
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     return json_response(
@@ -171,7 +138,7 @@ def list_contacts(
                 "has_more": has_more,
                 "next_cursor": next_cursor(rows[-1]["id"]) if has_more else None,
             },
-            "contacts": contact_dicts(franchise, rows),
+            "contacts": [contact_dict(row) for row in rows],
         }
     )
 
@@ -250,7 +217,7 @@ def update_contact(request: HttpRequest, payload: ContactPatchIn) -> HttpRespons
     franchise = request.auth.franchise
     changes = payload.model_dump(exclude_unset=True, exclude={"id"})
     contact_update(franchise=franchise, contact_id=payload.id, changes=changes)
-    return json_response({"contact": contact_dict(franchise, payload.id)})
+    return json_response({"contact": contact_one(franchise, payload.id)})
 
 
 @router.post(
@@ -280,5 +247,5 @@ def create_contact(request: HttpRequest, payload: ContactCreateIn) -> HttpRespon
                 contact.locations.set(locations)
     except PhoneTaken as exc:
         raise _phone_taken(exc) from None
-    body = {"contact": contact_dict(franchise, contact.pk), "matched_existing": not created}
+    body = {"contact": contact_one(franchise, contact.pk), "matched_existing": not created}
     return json_response(body, status=201 if created else 200)

@@ -69,6 +69,27 @@ def test_search_matches_name_email_or_phone_ignoring_case(api_a, jordan, riley, 
     assert contact_ids(api_a.get("/data/contacts", {"search": term})) == [jordan.pk]
 
 
+@pytest.mark.parametrize(
+    ("term", "found"),
+    [
+        ("ORD", True),  # inside the first name
+        ("mIth", True),  # inside the last name, any case
+        ("property MANAGEMENT", True),  # every word, in the organisation
+        ("jordan smith", True),  # words in different columns
+        ("jordan jones", False),  # every word must match
+        ("@EXAMPLE.", True),  # inside the email
+        ("+1555123", True),  # inside the primary phone
+        ("555-765-4321", True),  # an alternate phone, written any way
+        ("j_rdan", False),  # LIKE wildcards are plain characters
+        ("jor%", False),
+    ],
+)
+def test_search_is_a_case_insensitive_substring_match(api_a, franchise_a, jordan, riley, term, found):
+    Contact.objects.filter(pk=jordan.pk).update(organization_name="Smith Property Management")
+
+    assert contact_ids(api_a.get("/data/contacts", {"search": term})) == ([jordan.pk] if found else [])
+
+
 def test_location_id_limits_to_contacts_tracked_there(api_a, jordan, riley, location_a, location_a2):
     assert contact_ids(api_a.get("/data/contacts", {"location_id": location_a.id})) == [jordan.pk]
     assert contact_ids(api_a.get("/data/contacts", {"location_id": location_a2.id})) == []
@@ -112,21 +133,93 @@ def test_paging_returns_every_contact_once(api_a, franchise_a):
     assert seen == made
 
 
-@pytest.mark.parametrize("page_size", [1, 50])
-def test_a_page_costs_a_constant_number_of_queries(api_a, franchise_a, location_a, make_call, page_size):
-    for n in range(60):
-        contact, _ = contact_upsert(franchise=franchise_a, primary_phone=f"+1555100{n:04d}", tags=["A", "B"])
+def _contact_queries(queries) -> list[str]:
+    """The request's SQL less the token check and the rate limit (franchises' tables)."""
+    sql = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    return [q for q in sql if "franchises_apitoken" not in q and "franchises_ratelimitcounter" not in q]
+
+
+def test_a_page_costs_the_same_few_queries_at_every_page_size(api_a, franchise_a, location_a, make_call):
+    for n in range(201):
+        contact, _ = contact_upsert(
+            franchise=franchise_a,
+            primary_phone=f"+1555100{n:04d}",
+            alternate_phones=[f"+1555200{n:04d}"],
+            tags=["A", "B"],
+            primary_contact_tags=["Owner"],
+        )
         contact.locations.set([location_a])
-        make_call(franchise_a, caller_id=f"+1555100{n:04d}")
+        make_call(franchise_a, caller_id=f"+1555100{n:04d}", callback_number=f"+1555200{n:04d}")
     api_a.get("/data/contacts?page_size=1")
 
-    with CaptureQueriesContext(connection) as queries:
-        response = api_a.get(f"/data/contacts?page_size={page_size}")
+    totals, own = {}, {}
+    for page_size in (1, 100, 200):
+        with CaptureQueriesContext(connection) as queries:
+            response = api_a.get(f"/data/contacts?page_size={page_size}")
+        contacts = response.json()["contacts"]
+        assert len(contacts) == page_size
+        assert all(c["total_calls"] == 1 and c["tags"] == ["A", "B"] and c["location_id"] for c in contacts)
+        totals[page_size], own[page_size] = len(queries), _contact_queries(queries)
 
-    assert len(response.json()["contacts"]) == page_size
-    sql = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    # token, rate limit, page, tags, primary-contact tags, locations, call statistics
-    assert len(sql) == (7 if connection.vendor == "postgresql" else 9), sql
+    assert len(set(totals.values())) == 1, totals
+    if connection.vendor == "postgresql":
+        # The page with its tags, locations and call statistics in one query; with the token and
+        # the rate limit, at most three in all.
+        assert all(len(sql) == 1 for sql in own.values()), own
+        assert totals[200] <= 3, totals
+    else:
+        # SQLite: the page, then tags, primary-contact tags, locations and call statistics.
+        assert all(len(sql) == 5 for sql in own.values()), own
+
+
+def test_one_contact_by_id_is_one_query_on_postgresql(api_a, jordan):
+    with CaptureQueriesContext(connection) as queries:
+        response = api_a.get(f"/data/contacts?id={jordan.pk}")
+
+    assert response.json()["contact"]["tags"] == ["VIP"]
+    assert len(_contact_queries(queries)) == (1 if connection.vendor == "postgresql" else 5)
+
+
+def test_call_statistics_count_a_call_once_whichever_of_its_phones_match(api_a, franchise_a, jordan, make_call):
+    # Jordan's primary phone as caller and his alternate as callback: one call, not two.
+    make_call(franchise_a, caller_id="+15551234567", callback_number="+15557654321")
+    # Only the alternate phone, as the customer's phone.
+    make_call(
+        franchise_a,
+        caller_id="+15559990000",
+        customer_phone="555-765-4321",
+        timestamp=datetime(2026, 7, 1, 9, 30, 15, tzinfo=UTC),
+    )
+    make_call(franchise_a, caller_id="+15559990001")  # someone else
+
+    (contact,) = api_a.get("/data/contacts").json()["contacts"]
+
+    assert contact["total_calls"] == 2
+    assert contact["last_contact_date"] == "2026-07-01T09:30:15+00:00"
+
+
+def test_call_statistics_ignore_another_franchises_calls(api_a, franchise_b, jordan, make_call):
+    make_call(franchise_b, caller_id="+15551234567")
+
+    (contact,) = api_a.get("/data/contacts").json()["contacts"]
+
+    assert contact["total_calls"] == 0 and contact["last_contact_date"] is None
+
+
+def test_a_contact_without_calls_tags_or_locations_reads_empty(api_a, riley):
+    contact = api_a.get(f"/data/contacts?id={riley.pk}").json()["contact"]
+
+    assert contact["tags"] == [] and contact["primary_contact_tags"] == [] and contact["location_id"] == []
+    assert contact["total_calls"] == 0 and contact["last_contact_date"] is None
+
+
+def test_locations_are_listed_by_name(api_a, jordan, location_a, location_a2):
+    jordan.locations.set([location_a, location_a2])
+    expected = [str(loc.id) for loc in sorted([location_a, location_a2], key=lambda loc: loc.name)]
+
+    (contact,) = api_a.get("/data/contacts").json()["contacts"]
+
+    assert contact["location_id"] == expected
 
 
 # --- PATCH ----------------------------------------------------------------------------------------
