@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import os
 import random
+import socket
 import subprocess
 import sys
 import time
@@ -62,8 +63,6 @@ class Gunicorn:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
