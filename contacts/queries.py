@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import connections
-from django.db.models import Count, F, Func, JSONField, Max, OuterRef, Q, QuerySet
+from django.db.models import CharField, Count, F, Field, Func, JSONField, Max, Q, QuerySet, UUIDField
 
 from calls.models import Call
 from calls.queries import parse_phone, parse_uuid
 from config.keyset import BadCursor, cursor_decode, cursor_encode
-from contacts.models import Contact, ContactPhone
+from contacts.models import Contact, ContactPhone, Tag
 from contacts.phones import normalize_phone_or_none
-from franchises.models import Franchise
+from franchises.models import Franchise, Location
 
 CURSOR_KIND = "contacts"
 
@@ -191,9 +191,33 @@ def _grouped(pairs: Iterable[tuple[int, Any]]) -> dict[int, list]:
     return grouped
 
 
-def _names_of(through: Any) -> QuerySet:
-    """Tag names of the outer contact, in the order they were given in."""
-    return through.objects.filter(contact_id=OuterRef("id")).order_by("id").values("tag__name")
+class RelatedArray(Func):
+    """PostgreSQL: `ARRAY(<select>)` of each contact row's related values, `%(expressions)s` in the
+    select being the row's id. A fixed template rather than an ORM `ArraySubquery`: building and
+    compiling one of those costs about 0.5 ms a request, for SQL that never changes."""
+
+    def __init__(self, select: str, base_field: Field) -> None:
+        super().__init__(F("id"), template=f"ARRAY({select})", output_field=ArrayField(base_field))
+
+
+def _tag_names(link: type) -> RelatedArray:
+    """The names of the contact's tags through the `link` table, in the order they were given in."""
+    return RelatedArray(
+        f"SELECT tag.name FROM {link._meta.db_table} link JOIN {Tag._meta.db_table} tag ON tag.id = link.tag_id"
+        " WHERE link.contact_id = %(expressions)s ORDER BY link.id",
+        CharField(),
+    )
+
+
+def _location_ids() -> RelatedArray:
+    """The ids of the contact's locations, by location name."""
+    link = Contact.locations.through._meta.db_table
+    return RelatedArray(
+        f"SELECT link.location_id FROM {link} link JOIN {Location._meta.db_table} location"
+        " ON location.id = link.location_id WHERE link.contact_id = %(expressions)s"
+        " ORDER BY location.name, link.location_id",
+        UUIDField(),
+    )
 
 
 def contact_rows(
@@ -203,19 +227,15 @@ def contact_rows(
     `id`, `primary_phone` and `alternate_phones`) plus `tag_names`, `primary_tag_names`,
     `location_ids`, `total_calls` and `last_contact_date`.
 
-    One query on PostgreSQL, whatever the number of rows: the lists come from ARRAY subqueries and
-    the statistics from `ContactCallStats`. Elsewhere (SQLite, `make run`) five: the page, then one
+    One query on PostgreSQL, whatever the number of rows: the lists come from `RelatedArray`
+    subqueries and the statistics from `ContactCallStats`. Elsewhere (SQLite, `make run`) five: the page, then one
     each for tags, primary-contact tags, locations and call statistics.
     """
     if connections[qs.db].vendor == "postgresql":
         page = qs.values(*columns).annotate(
-            tag_names=ArraySubquery(_names_of(Contact.tags.through)),
-            primary_tag_names=ArraySubquery(_names_of(Contact.primary_contact_tags.through)),
-            location_ids=ArraySubquery(
-                Contact.locations.through.objects.filter(contact_id=OuterRef("id"))
-                .order_by("location__name", "location_id")
-                .values("location_id")
-            ),
+            tag_names=_tag_names(Contact.tags.through),
+            primary_tag_names=_tag_names(Contact.primary_contact_tags.through),
+            location_ids=_location_ids(),
             call_stats=ContactCallStats(),
         )
         rows = list(page[:limit] if limit is not None else page)

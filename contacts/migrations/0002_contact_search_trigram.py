@@ -10,10 +10,11 @@ ANALYZE after the build gives the planner statistics on the expressions: without
 how common a word is, and walked every contact for a word none of them has.
 
 PostgreSQL only (pg_trgm is a trusted extension: the database owner may create it); elsewhere the
-migration does nothing. Built CONCURRENTLY, so a large CRM keeps taking writes (hence atomic=False).
+migration does nothing either way (hence no TrigramExtension operation: Django's reverses without
+checking the database). Unapplying leaves the extension, which other schemas may use. Built
+CONCURRENTLY, so a large CRM keeps taking writes (hence atomic=False).
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 INDEXES = {
@@ -28,6 +29,7 @@ INDEXES = {
 def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, expression in INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON contacts_contact USING gin ({expression} gin_trgm_ops)"
@@ -46,4 +48,4 @@ class Migration(migrations.Migration):
     atomic = False
     dependencies = [("contacts", "0001_initial")]
 
-    operations = [TrigramExtension(), migrations.RunPython(create, drop, elidable=False)]
+    operations = [migrations.RunPython(create, drop, elidable=False)]
