@@ -68,7 +68,9 @@ class FileRange:
     b"", so `read()` stops at the end of the range rather than the end of the file.
 
     Deliberately no `seek`/`tell`/`name`: FileResponse would use them to measure the file (reading
-    it all when `tell` is missing) and overwrite our Content-Length and Content-Disposition."""
+    it all when `tell` is missing) and overwrite our Content-Length and Content-Disposition. (Python's
+    socket.sendfile would need `seek` only to fall back to send() when the kernel refuses sendfile
+    on the first call, which it does not for a regular file.)"""
 
     def __init__(self, file: IO[bytes], start: int, length: int) -> None:
         file.seek(start)
