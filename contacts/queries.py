@@ -228,8 +228,8 @@ def contact_rows(
     `location_ids`, `total_calls` and `last_contact_date`.
 
     One query on PostgreSQL, whatever the number of rows: the lists come from `RelatedArray`
-    subqueries and the statistics from `ContactCallStats`. Elsewhere (SQLite, `make run`) five: the page, then one
-    each for tags, primary-contact tags, locations and call statistics.
+    subqueries and the statistics from `ContactCallStats`. Elsewhere (SQLite, `make run`) five: the
+    page, then one each for tags, primary-contact tags, locations and call statistics.
     """
     if connections[qs.db].vendor == "postgresql":
         page = qs.values(*columns).annotate(
