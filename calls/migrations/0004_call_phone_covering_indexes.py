@@ -12,8 +12,6 @@ are prefixes of these and could go once nothing else relies on them; that is a c
 Raw SQL rather than Meta.indexes: INCLUDE is PostgreSQL's, and the indexes are built CONCURRENTLY
 so adding them to a table of millions of calls does not block call imports (hence atomic=False).
 Elsewhere the migration does nothing; the migration state does not change.
-
-Named 0003 but applied after 0004 (which came first and depends on 0002), so the app has one leaf.
 """
 
 from django.db import migrations
@@ -44,6 +42,6 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     atomic = False
-    dependencies = [("calls", "0004_call_choice_indexes")]
+    dependencies = [("calls", "0003_call_choice_indexes")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
