@@ -19,6 +19,7 @@ from calls.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CallFilters, calls_p
 from calls.schemas import CallsPage, RecordingMetadata
 from calls.streaming import ranged_file_response
 from config.api_base import ApiError, Text, json_response
+from config.compiled import fetch_rows
 from config.schemas import ERRORS, Error
 
 router = Router(tags=["calls"])
@@ -139,9 +140,16 @@ RECORDING_OPENAPI = {
 def serve_recording(request: HttpRequest, conversation_id: str) -> HttpResponse:
     """The audio of the franchise's call, or its metadata; the same 404 for a missing call, one
     without audio and another franchise's call, so ids of other franchises cannot be probed."""
-    # `[:1]`, not `.first()`: a conversation_id has one recording, and first()'s ORDER BY costs time.
-    recordings = Recording.objects.filter(call__franchise=request.auth.franchise, call__conversation_id=conversation_id)
-    found = next(iter(recordings.values_list("file", "size", "content_type")[:1]), None)
+    franchise = request.auth.franchise
+    found = fetch_rows(
+        "recording",
+        [conversation_id, franchise.pk],  # as Django binds them: filter()'s keywords sorted by name
+        # `[:1]`, not `.first()`: a conversation_id has one recording, and first()'s ORDER BY costs time.
+        lambda: Recording.objects.filter(call__franchise=franchise, call__conversation_id=conversation_id).values_list(
+            "file", "size", "content_type"
+        )[:1],
+    )
+    found = found[0] if found else None
     if found is None or not found[0]:
         raise ApiError(404, "not_found", "Recording not found")
     name, size, content_type = found

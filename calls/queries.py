@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from calls.models import Call
+from config.compiled import fetch_rows
 from config.keyset import BadCursor, cursor_decode, cursor_encode
 from franchises.models import Franchise
 
@@ -177,22 +178,19 @@ def keyset_after(qs: QuerySet[Call], cursor: str | None) -> QuerySet[Call]:
     return qs.filter(timestamp__lte=moment).filter(Q(timestamp__lt=moment) | Q(id__lt=last_id))
 
 
-# The API's page query compiled to SQL, by shape (which filters are set, cursor or not, columns,
-# size). Django builds and compiles the queryset anew on every request (≈ 0.7 ms of a 100-call page);
-# the SQL text only changes with the shape, and `calls_page` proves on first use that its own list
-# of parameters is the one Django compiled, so the queryset above stays the only definition.
-_PAGE_SQL: dict[tuple, str] = {}
-
-
 def calls_page(
     franchise: Franchise, filters: CallFilters, cursor: str | None, *, columns: tuple[str, ...], size: int
 ) -> list[tuple]:
-    """`keyset_after(calls_for(franchise, filters), cursor).values_list(*columns)[:size]` as a list."""
-    after = cursor_key(cursor) if cursor else None
+    """`keyset_after(calls_for(franchise, filters), cursor).values_list(*columns)[:size]` as a list,
+    compiled to SQL once per shape of the query (`config.compiled`)."""
+
+    def page() -> QuerySet[Call]:
+        return keyset_after(calls_for(franchise, filters), cursor).values_list(*columns)[:size]
+
     f = filters
-    if f.q:  # search compiles to SQL whose parameters are not plain filter values: no shortcut
-        return list(keyset_after(calls_for(franchise, f), cursor).values_list(*columns)[:size])
-    # The parameters in the order calls_for and keyset_after add their conditions.
+    if f.q:  # search compiles to SQL whose parameters are not plain filter values
+        return list(page())
+    # The parameters in the order calls_for and keyset_after bind them.
     values = (
         franchise.pk,
         f.location_id,
@@ -204,22 +202,11 @@ def calls_page(
         f.agent_type,
     )
     params = [value for value in values if value]
+    after = cursor_key(cursor) if cursor else None
     if after:
         params += [after[0], after[0], after[1]]
-    shape = (tuple(bool(value) for value in values), f.end_exclusive, f.has_recording, bool(after), columns, size)
-    sql = _PAGE_SQL.get(shape)
-    if sql is None:
-        qs = keyset_after(calls_for(franchise, f), cursor).values_list(*columns)[:size]
-        compiler = qs.query.get_compiler(using=qs.db)
-        sql, compiled = compiler.as_sql()
-        # Cached only where the raw rows are what the ORM would return: no converters (PostgreSQL's
-        # types come back as Python's; SQLite's timestamps are text) and the same parameters.
-        if compiler.get_converters([col for col, _, _ in compiler.select]) or list(compiled) != params:
-            return list(qs)
-        _PAGE_SQL[shape] = sql
-    with connection.cursor() as db:
-        db.execute(sql, params)
-        return db.fetchall()
+    shape = ("calls_page", *(bool(v) for v in values), f.end_exclusive, f.has_recording, bool(after), columns, size)
+    return fetch_rows(shape, params, page)
 
 
 def keyset_before(qs: QuerySet[Call], cursor: str) -> QuerySet[Call]:

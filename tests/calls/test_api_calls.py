@@ -249,6 +249,7 @@ SHAPES = [
 def test_every_filter_and_cursor_gives_what_the_orm_gives(franchise_a, location_a, location_a2, make_call, query):
     from calls import queries
     from calls.api import COLUMNS
+    from config import compiled
 
     for n in range(12):
         make_call(
@@ -263,7 +264,7 @@ def test_every_filter_and_cursor_gives_what_the_orm_gives(franchise_a, location_
     size = int(params.pop("page_size", 3))
     filters = queries.CallFilters.parse(franchise_a, **params)
     orm = queries.calls_for(franchise_a, filters)
-    queries._PAGE_SQL.clear()
+    compiled._SQL.clear()
     walked, cursor, pages = [], None, 0
     while True:
         page = queries.calls_page(franchise_a, filters, cursor, columns=COLUMNS, size=size + 1)
@@ -277,4 +278,4 @@ def test_every_filter_and_cursor_gives_what_the_orm_gives(franchise_a, location_
     assert walked == list(orm.values_list("conversation_id", flat=True))
     assert walked, "every shape here matches some calls"
     if connection.vendor == "postgresql":  # compiled once per shape: the first page, then every later one
-        assert len(queries._PAGE_SQL) == min(pages, 2)
+        assert len([shape for shape in compiled._SQL if shape[0] == "calls_page"]) == min(pages, 2)

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import InMemoryStorage
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import RequestFactory
 
 from calls.models import Recording
@@ -206,3 +206,24 @@ def test_a_storage_without_a_file_descriptor_streams_the_same_bytes_in_blocks(he
     assert response.status_code == (206 if header else 200)
     assert response["Content-Length"] == str(last - first + 1)
     assert b"".join(response.streaming_content) == AUDIO[first : last + 1]
+
+
+def test_the_lookup_compiled_once_still_answers_each_franchise_for_its_own_calls(
+    api_a, api_b, franchise_b, recorded, make_call, make_recording
+):
+    from config import compiled
+
+    theirs = make_call(franchise_b)
+    make_recording(theirs)
+    compiled._SQL.clear()
+
+    answers = [
+        api_a.get(f"/data/recordings/{recorded.conversation_id}").status_code,
+        api_a.get(f"/data/recordings/{theirs.conversation_id}").status_code,
+        api_b.get(f"/data/recordings/{theirs.conversation_id}").status_code,
+        api_b.get(f"/data/recordings/{recorded.conversation_id}").status_code,
+    ]
+
+    assert answers == [200, 404, 200, 404]
+    if connection.vendor == "postgresql":  # one statement, compiled on the first request only
+        assert list(compiled._SQL) == ["recording"]
