@@ -6,6 +6,7 @@ import json
 import shutil
 import statistics
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,9 @@ class Run:
     requests: int
 
 
+MAX_SETTLE_SECONDS = 2.0
+
+
 def wrk(url: str, connections: int, seconds: int, headers: dict[str, str], script: Path) -> Run:
     """One run. Every request asks for `Connection: close`: with kept-alive connections gunicorn's
     workers keep whichever connections they first accepted, and 8 connections split 6/2 between
@@ -55,6 +59,10 @@ def wrk(url: str, connections: int, seconds: int, headers: dict[str, str], scrip
     if out.returncode or not line:
         raise BenchError(f"wrk failed on {url}: {out.stderr.strip() or out.stdout.strip()}")
     r = json.loads(line[6:])
+    # When wrk stops, the server still has up to `connections` requests in hand, which would take CPU
+    # from whichever server is measured next (a DRF peer at 32 connections: up to a second). Wait as
+    # long as the slowest request of the run took.
+    time.sleep(min(r["max"] / 1e6, MAX_SETTLE_SECONDS))
     secs = r["duration_us"] / 1e6
     return Run(
         rps=r["requests"] / secs,
