@@ -12,8 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja.renderers import BaseRenderer
 from pydantic import AfterValidator, StringConstraints
 
-# Timestamps as the spec writes them: "2026-06-22T18:04:11+00:00".
-ORJSON_OPTIONS = orjson.OPT_OMIT_MICROSECONDS | orjson.OPT_NON_STR_KEYS
+# Timestamps as the spec writes them: "2026-06-22T18:04:11+00:00". Our own answers have string keys
+# only; whatever ninja renders may not (a 25% slower encoding, so only there).
+ORJSON_OPTIONS = orjson.OPT_OMIT_MICROSECONDS
+RENDERER_OPTIONS = ORJSON_OPTIONS | orjson.OPT_NON_STR_KEYS
 
 
 class ApiError(Exception):
@@ -50,7 +52,7 @@ class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
 
     def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
-        return orjson.dumps(data, option=ORJSON_OPTIONS)
+        return orjson.dumps(data, option=RENDERER_OPTIONS)
 
 
 def _storable(value: str) -> str:
