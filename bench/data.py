@@ -489,8 +489,11 @@ def load(url: str, scale: Scale, media_root: Path, log=print) -> Dataset:
         log(f"  COPY: {rows:,} rows, {size / 1e6:.0f} MB of transcripts in {copied:.1f}s")
         # Room to sort in memory: the full-text GIN index over the transcripts dominates the rebuild.
         cur.execute("SET maintenance_work_mem = '1GB'")
-        for _, ddl in indexes:
+        for name, ddl in indexes:
+            t = time.perf_counter()
             cur.execute(ddl)
+            if time.perf_counter() - t > 5:
+                log(f"  index {name}: {time.perf_counter() - t:.1f}s")
         cur.execute(
             """INSERT INTO contacts_contactphone (franchise_id, contact_id, number, is_primary)
                SELECT franchise_id, id, primary_phone, true FROM contacts_contact"""
@@ -517,9 +520,11 @@ def load(url: str, scale: Scale, media_root: Path, log=print) -> Dataset:
                 SELECT id, %s, %s, 'audio/mpeg', timestamp FROM calls_call WHERE id %% {RECORDING_EVERY} = 0""",
             [RECORDING_NAME, recording.stat().st_size],
         )
+        t = time.perf_counter()
         cur.execute("VACUUM ANALYZE calls_call")
         cur.execute("VACUUM ANALYZE contacts_contact")
         cur.execute("ANALYZE")
+        log(f"  VACUUM ANALYZE: {time.perf_counter() - t:.1f}s")
         total = time.perf_counter() - started
         log(f"  indexes, recordings, contacts' phones and VACUUM ANALYZE: {total - copied:.1f}s")
         return Dataset(

@@ -151,7 +151,7 @@ class ContactCallStats(Func):
 
     The same calls as `contact_call_stats`: those of the contact's franchise whose caller id, callback
     number or customer phone is one of its phones (primary and alternates), each counted once. Each
-    phone column is read through its covering index (calls/migrations/0003), the UNION on the call's
+    phone column is read through its covering index (calls/migrations/0004), the UNION on the call's
     id dropping a call found through two of its phones: index-only scans, no heap page per call.
     """
 

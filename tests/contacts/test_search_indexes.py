@@ -1,6 +1,6 @@
 """PostgreSQL plans for GET /data/contacts: the search uses the trigram indexes of
 contacts/migrations/0002, and the call statistics read calls through the covering indexes of
-calls/migrations/0003 without visiting the heap. Each index only helps while its expression is
+calls/migrations/0004 without visiting the heap. Each index only helps while its expression is
 exactly what the query compiles to, which is what these tests hold."""
 
 from __future__ import annotations
