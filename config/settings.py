@@ -114,7 +114,8 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["ENGINE"] = "config.postgresql"  # Django's, with faster timestamps
         # Parameters bound by the server, and a statement prepared on its second use per connection:
-        # the hot API statements skip PostgreSQL's parse and plan.
+        # the hot API statements skip PostgreSQL's parse and plan. (Behind a transaction-pooling
+        # PgBouncer, prepared statements need its max_prepared_statements, 1.21 or later.)
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 else:
     VAR_DIR.mkdir(exist_ok=True)
