@@ -39,7 +39,7 @@ class Run:
     requests: int
 
 
-MAX_SETTLE_SECONDS = 2.0
+MAX_SETTLE_SECONDS = 1.0
 
 
 def wrk(url: str, connections: int, seconds: int, headers: dict[str, str], script: Path) -> Run:
