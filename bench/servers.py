@@ -33,6 +33,7 @@ class Server:
     env: dict[str, str]
     log: Path
     ready_path: str = "/"
+    cwd: Path = ROOT  # where Python finds the code it serves (`python -m` puts it first on sys.path)
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -43,7 +44,7 @@ class Server:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

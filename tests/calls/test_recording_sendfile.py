@@ -9,21 +9,17 @@ from __future__ import annotations
 import http.client
 import os
 import random
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from tests.api_fixtures import issue
+from tests.live_gunicorn import gunicorn_servers
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
 # 3 MB that never repeats, so a range shifted by any number of bytes cannot compare equal.
 AUDIO = random.Random(20260622).randbytes(3 * 1024 * 1024)
 
@@ -62,52 +58,28 @@ class Gunicorn:
         return children
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture
 def gunicorn(transactional_db, settings, tmp_path):
     """Start one gthread worker on the test database and media folder, noting its sendfile calls;
     yields a function taking the settings module and giving the server."""
-    procs = []
+    with gunicorn_servers() as start_server:
 
-    def start(settings_module: str = "config.settings") -> Gunicorn:
-        port = free_port()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": settings_module,
-            "DATABASE_URL": database_url(),
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "REDIS_URL": "",
-            "API_RATE_LIMIT_PER_MINUTE": "10000",
-            "SENDFILE_PROBE_LOG": str(tmp_path / f"sendfile-{port}.log"),
-        }
-        argv = [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:tests.gunicorn_sendfile_probe"]
-        argv += ["--workers", "1", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-        procs.append(subprocess.Popen(argv, cwd=ROOT, env=env))
-        server = Gunicorn(f"http://127.0.0.1:{port}", procs[-1], Path(env["SENDFILE_PROBE_LOG"]))
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{server.base}/data/openapi.json", timeout=1).close()
-                return server
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start")
+        def start(settings_module: str = "config.settings") -> Gunicorn:
+            notes = tmp_path / f"sendfile-{len(list(tmp_path.glob('sendfile-*')))}.log"
+            notes.touch()
+            base, proc = start_server(
+                "-c",
+                "python:tests.gunicorn_sendfile_probe",
+                "--workers",
+                "1",
+                DJANGO_SETTINGS_MODULE=settings_module,
+                MEDIA_ROOT=str(settings.MEDIA_ROOT),
+                API_RATE_LIMIT_PER_MINUTE="10000",
+                SENDFILE_PROBE_LOG=str(notes),
+            )
+            return Gunicorn(base, proc, notes)
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
+        yield start
 
 
 @pytest.fixture

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 
 from franchises.models import ApiToken, RateLimitCounter
 from franchises.ratelimit import ratelimit_hit
 from tests.api_fixtures import issue
+from tests.live_gunicorn import gunicorn_servers
 
 pytestmark = pytest.mark.django_db
 HEADERS = (
@@ -30,7 +26,6 @@ HEADERS = (
     "X-RateLimit-Limit-Day",
     "X-RateLimit-Remaining-Day",
 )
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_authenticated_response_carries_the_five_headers(api_a):
@@ -168,12 +163,6 @@ def test_the_redis_backend_counts_the_same_way(franchise_a):
 # --- Across real processes -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def fire(url: str, token: str, n: int) -> list[int]:
     def one(_: int) -> int:
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
@@ -188,54 +177,16 @@ def fire(url: str, token: str, n: int) -> list[int]:
 
 
 @pytest.fixture
-def gunicorn(request):
+def gunicorn():
     """Start gunicorn (4 workers) on the test database; yields a function giving its base URL."""
-    procs = []
+    with gunicorn_servers() as start_server:
 
-    def start(**env) -> str:
-        port = free_port()
-        db = connection.settings_dict
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "API_RATE_LIMIT_PER_MINUTE": "60",
-            "API_RATE_LIMIT_PER_DAY": "5000",
-            "REDIS_URL": "",
-            "LOG_LEVEL": "WARNING",
-            **env,
-        }
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--workers",
-                "4",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--preload",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=environment,
-        )
-        procs.append(proc)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/data/openapi.json", timeout=1)
-                return base
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start")
+        def start(**env: str) -> str:
+            limits = {"API_RATE_LIMIT_PER_MINUTE": "60", "API_RATE_LIMIT_PER_DAY": "5000", "LOG_LEVEL": "WARNING"}
+            base, _ = start_server("--workers", "4", "--preload", **{**limits, **env})
+            return base
 
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
+        yield start
 
 
 def wait_for_a_fresh_minute() -> None:

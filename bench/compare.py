@@ -1,0 +1,85 @@
+"""`python -m bench.compare REV`: the subject at git revision REV beside the working tree's, in one run.
+
+What moved the numbers, measured rather than remembered: both versions under gunicorn, same data
+(`make bench-quick`'s, reused or loaded), the limit beside them, wrk alternating between them:
+calls at 8 connections, a contacts search at 8, a 5 MB recording at 4. REV is checked out into a
+temporary git worktree; its own code is served (each server runs from its own tree), with this
+tree's packages. Prints medians of the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench import data, load, run
+from bench import servers as srv
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rev", help="the git revision to compare with, e.g. a commit before a change")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=3)
+    args = parser.parse_args()
+    url = data.check_database_url(os.environ.get("DATABASE_URL", ""))
+    data.ensure_database(url)
+    env = run.setup_django(url, secret=secrets.token_urlsafe(48))
+    ds = data.load(url, data.QUICK, run.MEDIA, log=run.log)
+    tokens = run.issue_tokens(ds)
+    script = load.write_script(run.OUT / "report.lua")
+    with tempfile.TemporaryDirectory() as tmp:
+        before = Path(tmp) / "before"
+        subprocess.run(["git", "worktree", "add", "--detach", str(before), args.rev], cwd=srv.ROOT, check=True)
+        try:
+            compare(env, ds, tokens, script, before, args.repeats, args.seconds)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=srv.ROOT, check=False)
+
+
+def compare(env, ds, tokens, script, before: Path, repeats: int, seconds: int) -> None:
+    logs = run.OUT / "logs"
+    servers = {
+        "before": srv.gunicorn("before", "config.wsgi:application", env, logs, 2, 4),
+        "now": srv.gunicorn("now", "config.wsgi:application", env, logs, 2, 4),
+        "limit": srv.gunicorn("limit", "bench.limit_app:application", env, logs, 2, 4),
+    }
+    servers["before"].cwd = before
+    servers["before"].ready_path = servers["now"].ready_path = "/data/openapi.json"
+    auth = {"Authorization": f"Bearer {tokens['b']}"}
+    cases = {  # name: (path, connections)
+        "calls": ("/data/calls", 8),
+        "contacts search": (f"/data/contacts?search={ds.contact_search_b}", 8),
+        "recording 5 MB": (f"/data/recordings/{ds.recording_conversation_id}", 4),
+    }
+    runs: dict[tuple[str, str], list[load.Run]] = {}
+    try:
+        for server in servers.values():
+            server.start()
+        for _ in range(repeats):
+            for case, (path, conns) in cases.items():
+                for name, server in servers.items():
+                    if name == "limit" and case != "calls":
+                        continue
+                    target = f"/data/calls?franchise_id={ds.franchise_b}" if name == "limit" else path
+                    headers = {} if name == "limit" else auth
+                    runs.setdefault((case, name), []).append(
+                        load.wrk(server.base + target, conns, seconds, headers, script)
+                    )
+    finally:
+        for server in servers.values():
+            server.stop()
+    print(f"{'case':16} {'server':7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'MB/s':>8}")
+    for (case, name), results in runs.items():
+        median = {k: statistics.median(getattr(r, k) for r in results) for k in ("rps", "p50", "p99", "mb_per_s")}
+        figures = f"{median['rps']:8.1f} {median['p50']:8.1f} {median['p99']:8.1f} {median['mb_per_s']:8.0f}"
+        print(f"{case:16} {name:7} {figures}")
+
+
+if __name__ == "__main__":
+    main()
