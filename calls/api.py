@@ -11,6 +11,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
@@ -141,15 +142,15 @@ def serve_recording(request: HttpRequest, conversation_id: str) -> HttpResponse:
     """The audio of the franchise's call, or its metadata; the same 404 for a missing call, one
     without audio and another franchise's call, so ids of other franchises cannot be probed."""
     franchise = request.auth.franchise
-    found = fetch_rows(
-        "recording",
-        [conversation_id, franchise.pk],  # as Django binds them: filter()'s keywords sorted by name
+
+    def recording_row() -> QuerySet[Recording]:
         # `[:1]`, not `.first()`: a conversation_id has one recording, and first()'s ORDER BY costs time.
-        lambda: Recording.objects.filter(call__franchise=franchise, call__conversation_id=conversation_id).values_list(
-            "file", "size", "content_type"
-        )[:1],
-    )
-    found = found[0] if found else None
+        wanted = Recording.objects.filter(call__franchise=franchise, call__conversation_id=conversation_id)
+        return wanted.values_list("file", "size", "content_type")[:1]
+
+    # The parameters as Django binds them: filter()'s keywords sorted by name.
+    rows = fetch_rows("recording", [conversation_id, franchise.pk], recording_row)
+    found = rows[0] if rows else None
     if found is None or not found[0]:
         raise ApiError(404, "not_found", "Recording not found")
     name, size, content_type = found
