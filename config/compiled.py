@@ -16,21 +16,28 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet
 
-_SQL: dict[Hashable, str] = {}
+# The SQL text of each shape, or None where the ORM must run the query itself.
+_SQL: dict[Hashable, str | None] = {}
 
 
 def fetch_rows(shape: Hashable, params: list[Any], queryset: Callable[[], QuerySet]) -> list[tuple]:
     """`list(queryset())` of a `values_list()` queryset whose SQL is the same for every `shape`."""
-    sql = _SQL.get(shape)
+    if shape not in _SQL:
+        _SQL[shape] = _reusable_sql(queryset(), params)
+    sql = _SQL[shape]
     if sql is None:
-        qs = queryset()
-        compiler = qs.query.get_compiler(using=qs.db)
-        sql, compiled = compiler.as_sql()
-        # Cached only where the raw rows are what the ORM returns: no converters (PostgreSQL's types
-        # come back as Python's; SQLite's timestamps are text) and the very same parameters.
-        if compiler.get_converters([col for col, _, _ in compiler.select]) or list(compiled) != params:
-            return list(qs)
-        _SQL[shape] = sql
+        return list(queryset())
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _reusable_sql(qs: QuerySet, params: list[Any]) -> str | None:
+    """The queryset's SQL if running it with `params` gives the rows the ORM would give: no converters
+    (PostgreSQL's types come back as Python's; SQLite's timestamps are text) and the very same
+    parameters. The verdict holds for the shape, so SQLite pays for it once, not per request."""
+    compiler = qs.query.get_compiler(using=qs.db)
+    sql, compiled = compiler.as_sql()
+    if compiler.get_converters([col for col, _, _ in compiler.select]) or list(compiled) != params:
+        return None
+    return sql

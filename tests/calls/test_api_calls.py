@@ -278,4 +278,6 @@ def test_every_filter_and_cursor_gives_what_the_orm_gives(franchise_a, location_
     assert walked == list(orm.values_list("conversation_id", flat=True))
     assert walked, "every shape here matches some calls"
     if connection.vendor == "postgresql":  # compiled once per shape: the first page, then every later one
-        assert len([shape for shape in compiled._SQL if shape[0] == "calls_page"]) == min(pages, 2)
+        assert len([shape for shape, sql in compiled._SQL.items() if sql and shape[0] == "calls_page"]) == min(pages, 2)
+    else:  # SQLite's timestamps need converting: the ORM runs every page, judged so once per shape
+        assert list(compiled._SQL.values()) == [None] * min(pages, 2)
