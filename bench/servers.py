@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -89,8 +91,14 @@ def nginx(media_root: Path, workdir: Path, workers: int) -> Server:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / "nginx.conf"
+    # Run as root, nginx hands requests to workers of user `nobody`, who cannot read a clone under a
+    # private folder (/root, a mktemp -d): its workers run as whoever runs the bench instead.
+    user = (
+        f"user {pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name};" if os.geteuid() == 0 else ""
+    )
     conf.write_text(
         f"""daemon off;
+{user}
 worker_processes {workers};
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
