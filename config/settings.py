@@ -40,6 +40,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
 
 
+def envfloat(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
@@ -220,11 +230,16 @@ API_AUTH_FAILURES_PER_MINUTE = envint("API_AUTH_FAILURES_PER_MINUTE", 30)
 # Off only to measure what the limiter costs (bench); production keeps it on.
 API_RATE_LIMIT_ENABLED = envbool("API_RATE_LIMIT_ENABLED", True)
 PHONEBURNER_BASE_URL = env("PHONEBURNER_BASE_URL", "https://www.phoneburner.com").rstrip("/")
-OUTBOUND_HTTP_TIMEOUT = float(env("OUTBOUND_HTTP_TIMEOUT", "10"))
+OUTBOUND_HTTP_TIMEOUT = envfloat("OUTBOUND_HTTP_TIMEOUT", 10.0)
+# Hosts (`host` or `host:port`) exempt from the outbound guard's address and port rules (config/outbound.py):
+# for local development and tests only, e.g. 127.0.0.1. Empty in production.
+OUTBOUND_ALLOWED_HOSTS = envlist("OUTBOUND_ALLOWED_HOSTS", "")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    # httpx logs every request's full URL at INFO; a URL can carry a credential (a signed audio link).
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
