@@ -12,6 +12,7 @@ in a message.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -59,6 +60,13 @@ class PhoneBurnerError(Exception):
         self.status = status
 
 
+@functools.lru_cache(maxsize=4)
+def shared_http(base_url: str) -> httpx.Client:
+    """One guarded client per base URL for the process (thread-safe, pooled): making one loads the
+    CA bundle, about 0.2 s, too slow to pay on every launch or callback."""
+    return outbound_client(base_url=base_url)
+
+
 class PhoneBurnerClient:
     """PhoneBurner's REST API for one linked user (their access token)."""
 
@@ -76,7 +84,7 @@ class PhoneBurnerClient:
         if not token or not token.strip():
             raise PhoneBurnerError("No PhoneBurner token: link your account in Settings → PhoneBurner.", reason="token")
         self.token = token.strip()
-        self.http = http if http is not None else outbound_client(base_url=settings.PHONEBURNER_BASE_URL)
+        self.http = http if http is not None else shared_http(settings.PHONEBURNER_BASE_URL)
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
