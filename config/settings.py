@@ -5,6 +5,8 @@ See `.env.example` for the full list. Without `DATABASE_URL` the app runs on SQL
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -60,6 +62,29 @@ _INSECURE_KEY = "django-insecure-local-development-only"
 SECRET_KEY = env("SECRET_KEY", _INSECURE_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 32+ characters when DEBUG is off")
+
+# Keys of the encrypted fields (config/fields.py): comma-separated Fernet keys, newest first. New values
+# are written under the first; any of them reads. Rotate: put a new key first, run
+# `manage.py rotate_encryption_keys`, then drop the old one.
+FIELD_ENCRYPTION_KEYS = envlist("FIELD_ENCRYPTION_KEYS", "")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (comma-separated Fernet keys, newest first; make one"
+            " with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+        )
+    # Development only: a key derived from SECRET_KEY, so `make run` and the tests need no setup.
+    _digest = hashlib.sha256(b"breesy-desk field encryption\0" + SECRET_KEY.encode()).digest()
+    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
+for _number, _key in enumerate(FIELD_ENCRYPTION_KEYS, 1):
+    try:
+        _valid = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except ValueError:
+        _valid = False
+    if not _valid:  # never echo the key itself
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEYS: key {_number} is not a Fernet key (url-safe base64 of 32 bytes)"
+        )
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

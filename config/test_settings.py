@@ -8,6 +8,8 @@ from .settings import Q_CLUSTER
 
 # django-q2 reads `sync` at import time, so it has to be set here rather than inside a test.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# A tests-only app whose model exercises the encrypted field on the real database.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.fieldapp"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Each test process gets its own media folder, so parallel runs never share recordings.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="breesy-test-media-"))
