@@ -13,6 +13,7 @@ Plumbing: imports no app.
 from __future__ import annotations
 
 import email.utils
+import functools
 import ipaddress
 import random
 import re
@@ -151,6 +152,12 @@ def _is_dotted_quad(host: str) -> bool:
 # --- The transport --------------------------------------------------------------------------------
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client: loading the CA bundle takes ~0.2 s, and a context is thread-safe."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class _GuardedBackend(httpcore.SyncBackend):
     """httpcore's socket backend, resolving and checking the host itself and connecting to that address."""
 
@@ -171,12 +178,12 @@ class _GuardedTransport(httpx.HTTPTransport):
     """
 
     def __init__(self) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
         # httpx takes no network backend, so the pool is rebuilt with ours. It stays an httpcore
         # ConnectionPool, which is what respx patches: tests can still mock these clients.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl.create_default_context(cafile=certifi.where()),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
