@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
 from config.outbound import OutboundRefused, send_with_retries
 
 CONTACTS_PATH = "/api/v1/businesses/{business_id}/contacts"
