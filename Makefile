@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format migrations-check bench bench-quick system-deps clean
+.PHONY: run test test-pg lint format migrations-check bench bench-quick system-deps clean
 
 # Installed packages follow requirements.lock exactly; the stamp re-installs when the lock changes.
 $(VENV)/.installed: requirements.lock
@@ -28,9 +28,19 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The suite on a throwaway database of the local PostgreSQL (dropped afterwards, also on Ctrl-C), so
+# the PostgreSQL-only paths (raw SQL, prepared statements, full-text search) run before CI runs them.
+PG_SERVER ?= postgres://postgres@127.0.0.1:5432
+test-pg: $(VENV)/.installed system-deps
+	@db="breesy_testpg_$$(date +%s)_$$$$"; \
+	psql "$(PG_SERVER)/postgres" -q -c "CREATE DATABASE $$db" || exit 1; \
+	trap 'psql "$(PG_SERVER)/postgres" -q -c "DROP DATABASE IF EXISTS test_$$db" -c "DROP DATABASE IF EXISTS $$db"' EXIT; \
+	DATABASE_URL="$(PG_SERVER)/$$db" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from calls.models import Call, Recording
 from calls.streaming import ranged_file_response
-from franchises.admin import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
+from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 
 
 def recording_player(recording: Recording | None) -> str:
@@ -121,7 +121,7 @@ class CallAdmin(ScopedAdmin):
         return [*fields, "conversation_id"] if obj is not None else fields
 
     def save_model(self, request, obj, form, change):
-        obj.set_normalised_phones()
+        obj.set_normalized_phones()
         super().save_model(request, obj, form, change)
 
     def get_urls(self):

@@ -16,11 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from calls.models import Call, Recording
-from calls.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CallFilters, calls_page, next_cursor
+from calls.queries import CallFilters, calls_page, next_cursor
 from calls.schemas import CallsPage, RecordingMetadata
 from calls.streaming import ranged_file_response
 from config.api_base import ApiError, Text, json_response
 from config.compiled import fetch_rows
+from config.keyset import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from config.schemas import ERRORS, Error
 
 router = Router(tags=["calls"])

@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from django.db import models
 
-from contacts.phones import normalize_phone_or_none
 from franchises.models import Franchise, Location
+from franchises.phones import normalize_phone_or_none
 
 
 class Call(models.Model):
     """One call answered by the franchise's AI voice agent, in the Data Share API's call shape.
 
     The `*_e164` columns hold the normalised phones that link calls to contacts and serve the
-    `phone` filter; they are filled from the raw fields by `set_normalised_phones()`.
+    `phone` filter; they are filled from the raw fields by `set_normalized_phones()`.
     """
 
     franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="calls")
@@ -81,7 +81,7 @@ class Call(models.Model):
     def __str__(self) -> str:
         return self.conversation_id
 
-    def set_normalised_phones(self, region: str | None = None) -> None:
+    def set_normalized_phones(self, region: str | None = None) -> None:
         region = region or self.franchise.phone_region
         self.caller_id_e164 = normalize_phone_or_none(self.caller_id, region)
         self.callback_number_e164 = normalize_phone_or_none(self.callback_number, region)

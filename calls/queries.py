@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -16,18 +15,16 @@ from django.utils.dateparse import parse_datetime
 
 from calls.models import Call
 from config.compiled import fetch_rows
+from config.errors import BadFilter, parse_uuid
 from config.keyset import BadCursor, cursor_decode, cursor_encode
 from franchises.models import Franchise
+from franchises.phones import normalize_phone_filter, normalize_phone_or_none
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CURSOR_KIND = "calls"
 
 # The staff pages' full-text search; the GIN index in calls' migrations is on this very expression.
 SEARCH_VECTOR = SearchVector("transcript", "call_summary", "customer_name", "notes", config="english")
-
-
-class BadFilter(ValueError):
-    """A filter value the client sent cannot be read; the message says which and why."""
 
 
 def parse_bound(value: str, tz: ZoneInfo, *, end: bool, name: str) -> datetime:
@@ -49,27 +46,6 @@ def parse_bound(value: str, tz: ZoneInfo, *, end: bool, name: str) -> datetime:
     if moment is None:
         raise BadFilter(f"{name} must be YYYY-MM-DD or an ISO 8601 datetime, got {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-
-
-def parse_uuid(value: str | None, *, name: str) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise BadFilter(f"{name} must be a UUID, got {value!r}") from None
-
-
-def parse_phone(value: str | None, franchise: Franchise) -> str | None:
-    """The E.164 form of a `phone` filter, read with the franchise's region."""
-    from contacts.phones import InvalidPhone, normalize_phone
-
-    if not value:
-        return None
-    try:
-        return normalize_phone(value, franchise.phone_region)
-    except InvalidPhone:
-        raise BadFilter(f"phone is not a valid phone number: {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -111,7 +87,7 @@ class CallFilters:
             end=end,
             end_exclusive=bool(end_date and DATE_ONLY.match(end_date.strip())),
             conversation_id=call_id or None,
-            phone=parse_phone(phone, franchise),
+            phone=normalize_phone_filter(phone, franchise.phone_region),
             **extra,
         )
 
@@ -143,8 +119,6 @@ def calls_for(franchise: Franchise, filters: CallFilters = CallFilters()) -> Que
 
 def _search(qs: QuerySet[Call], q: str, region: str) -> QuerySet[Call]:
     """Words said in the call (transcript, summary, notes), names, or a phone in any format."""
-    from contacts.phones import normalize_phone_or_none
-
     q = q.strip()[:200]
     match = Q(customer_name__icontains=q) | Q(caller_id__icontains=q) | Q(callback_number__icontains=q)
     phone = normalize_phone_or_none(q, region) if any(ch.isdigit() for ch in q) else None
@@ -219,7 +193,3 @@ def keyset_before(qs: QuerySet[Call], cursor: str) -> QuerySet[Call]:
 
 def next_cursor(last_timestamp: datetime, last_id: int) -> str:
     return cursor_encode(CURSOR_KIND, [last_timestamp.isoformat(), last_id])
-
-
-MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = getattr(settings, "API_DEFAULT_PAGE_SIZE", 100)

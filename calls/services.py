@@ -196,7 +196,7 @@ def call_from_data(
         transcript_turns=turns,
         **values,
     )
-    call.set_normalised_phones(franchise.phone_region)
+    call.set_normalized_phones(franchise.phone_region)
 
     recording_path = None
     recording_file = data.get("recording_file")

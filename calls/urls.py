@@ -3,8 +3,11 @@ from django.urls import path
 from calls import views
 
 app_name = "calls"
+# Included at the site root: the dashboard is the home page and `/insights` is the API's call link.
 urlpatterns = [
-    path("", views.call_list, name="list"),
-    path("<str:conversation_id>/", views.call_detail, name="detail"),
-    path("<str:conversation_id>/recording", views.call_recording, name="recording"),
+    path("", views.dashboard, name="dashboard"),
+    path("insights", views.insights, name="insights"),
+    path("calls/", views.call_list, name="list"),
+    path("calls/<str:conversation_id>/", views.call_detail, name="detail"),
+    path("calls/<str:conversation_id>/recording", views.call_recording, name="recording"),
 ]

@@ -1,38 +1,62 @@
-"""Staff pages for calls: the filtered list, one call with its transcript and player, its audio."""
+"""Staff pages for calls: the dashboard, the filtered list, one call with its transcript and player,
+its audio, and the `/insights` link the API hands out."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from calls import queries
+from calls.access import get_call_for_user
 from calls.models import Call, Recording
+from calls.stats import dashboard_stats
 from calls.streaming import ranged_file_response
 from calls.transcript import transcript_turns
+from config.errors import BadFilter
+from config.htmx import wants_fragment
 from config.keyset import BadCursor
-from contacts.services import contact_find_by_phones
-from franchises.access import get_call_for_user, staff_view
+from franchises.access import staff_view, workspace_select
 
 PAGE_SIZE = 25
 FILTER_PARAMS = ("location", "start", "end", "category", "agent_type", "has_recording", "q")
+INSIGHTS_CALL_ID = re.compile(r"^conv_(.{1,100})$")
 
 
-def wants_fragment(request: HttpRequest) -> bool:
-    # A history-restore request (back button after the cache evicted the page) needs the full page.
-    return bool(request.htmx) and not request.htmx.history_restore_request
+@require_GET
+@staff_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Calls over the last 30 days: per day, by category, by location, recordings, median length."""
+    stats = dashboard_stats(request.workspace.franchise, days=30)
+    return render(request, "calls/dashboard.html", {"stats": stats})
+
+
+@require_GET
+@login_required
+def insights(request: HttpRequest) -> HttpResponse:
+    """`/insights?tab=calldata&callId=conv_<conversation_id>`, the API's `recording_breesy_url`: the
+    call's page, in the call's franchise if the user belongs to it; anything else is a 404."""
+    match = INSIGHTS_CALL_ID.match(request.GET.get("callId", ""))
+    if request.GET.get("tab", "calldata") != "calldata" or not match:
+        return HttpResponseBadRequest("Expected ?tab=calldata&callId=conv_<conversation_id>.")
+    call = Call.objects.filter(conversation_id=match.group(1)).only("franchise_id", "conversation_id").first()
+    if call is None or not workspace_select(request, str(call.franchise_id)):
+        raise Http404("No such call")
+    return redirect("calls:detail", conversation_id=call.conversation_id)
 
 
 def _filters(request: HttpRequest) -> tuple[queries.CallFilters, dict[str, str]]:
     raw = {name: request.GET.get(name, "").strip() for name in FILTER_PARAMS}
     has_recording = {"yes": True, "no": False, "": None}.get(raw["has_recording"])
     if has_recording is None and raw["has_recording"]:
-        raise queries.BadFilter("has_recording must be yes or no")
+        raise BadFilter("has_recording must be yes or no")
     filters = queries.CallFilters.parse(
         request.workspace.franchise,
         location_id=raw["location"] or None,
@@ -99,7 +123,7 @@ def _choices(franchise, column: str) -> list[str]:
 def call_list(request: HttpRequest) -> HttpResponse:
     """Newest calls first; filters and the search box live in the query string."""
     franchise = request.workspace.franchise
-    context = {"workspace": request.workspace, "rows": [], "newer": None, "older": None, "error": None}
+    context = {"rows": [], "newer": None, "older": None, "error": None}
     status = 200
     try:
         filters, raw = _filters(request)
@@ -110,7 +134,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
             .defer("transcript", "transcript_turns", "notes")
         )
         context["rows"], context["newer"], context["older"] = _page(qs, request)
-    except (queries.BadFilter, BadCursor) as exc:
+    except (BadFilter, BadCursor) as exc:
         raw = {name: request.GET.get(name, "") for name in FILTER_PARAMS}
         context["error"], status = str(exc), 400
     context["raw"] = raw
@@ -128,7 +152,8 @@ def call_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view
 def call_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
-    """One call: header, summary, customer and property, linked contact, transcript beside the player."""
+    """One call: header, summary, customer and property, transcript beside the player. The linked
+    contact comes from the contacts app as a fragment (`contacts:for_call`): calls know no contacts."""
     call = get_call_for_user(request, conversation_id)
     recording = Recording.objects.filter(call=call).first()
     turns = transcript_turns(call)
@@ -141,14 +166,12 @@ def call_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
         if (value := getattr(call, f"real_estate_{name}"))
     ]
     context = {
-        "workspace": request.workspace,
         "call": call,
         "recording": recording,
         "turns": turns,
         "matches": matches,
         "q": q,
         "approximate": any(t.approximate for t in turns),
-        "contact": contact_find_by_phones(franchise=call.franchise, phones=call.phones) if call.phones else None,
         "real_estate": real_estate,
     }
     return render(request, "calls/detail.html", context)

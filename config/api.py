@@ -17,8 +17,8 @@ from ninja import NinjaAPI, Router
 from ninja.errors import HttpError, ValidationError
 
 from calls.api import router as calls_router
-from calls.queries import BadFilter
 from config.api_base import ApiError, ORJSONRenderer, error_response
+from config.errors import BadFilter
 from config.keyset import BadCursor
 from contacts.api import router as contacts_router
 from franchises.api import router as franchises_router

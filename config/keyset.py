@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
+
+# Page sizes of every API list (`page_size`); the limit is part of the spec's contract (1–200).
+MAX_PAGE_SIZE = settings.API_MAX_PAGE_SIZE
+DEFAULT_PAGE_SIZE = settings.API_DEFAULT_PAGE_SIZE
 
 
 class BadCursor(ValueError):

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "calls",
     "contacts",
     "dialer",
+    "demo",  # demo data for `make run`; composes every app above
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "franchises.access.workspace",
             ],
         },
     },
@@ -252,6 +254,13 @@ DEFAULT_PHONE_REGION = env("DEFAULT_PHONE_REGION", "US")
 API_RATE_LIMIT_PER_MINUTE = envint("API_RATE_LIMIT_PER_MINUTE", 60)
 API_RATE_LIMIT_PER_DAY = envint("API_RATE_LIMIT_PER_DAY", 5000)
 API_AUTH_FAILURES_PER_MINUTE = envint("API_AUTH_FAILURES_PER_MINUTE", 30)
+# Key prefix of the rate-limit counters in Redis (several apps may share one Redis).
+API_RATE_LIMIT_REDIS_PREFIX = env("API_RATE_LIMIT_REDIS_PREFIX", "breesy:rl:")
+# `page_size` of the API's lists when a client gives none; the spec caps it at 200.
+API_DEFAULT_PAGE_SIZE = envint("API_DEFAULT_PAGE_SIZE", 100)
+API_MAX_PAGE_SIZE = 200
+if not 1 <= API_DEFAULT_PAGE_SIZE <= API_MAX_PAGE_SIZE:
+    raise ImproperlyConfigured(f"API_DEFAULT_PAGE_SIZE must be between 1 and {API_MAX_PAGE_SIZE}")
 # Off only to measure what the limiter costs (bench); production keeps it on.
 API_RATE_LIMIT_ENABLED = envbool("API_RATE_LIMIT_ENABLED", True)
 PHONEBURNER_BASE_URL = env("PHONEBURNER_BASE_URL", "https://www.phoneburner.com").rstrip("/")

@@ -7,6 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("data/", api.urls),
     path("", include("franchises.urls")),
-    path("calls/", include("calls.urls")),
+    path("", include("calls.urls")),
     path("contacts/", include("contacts.urls")),
 ]

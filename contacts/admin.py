@@ -8,9 +8,9 @@ from django.db.models import Count, Max, Q
 
 from calls.models import Call
 from contacts.models import Contact, ContactPhone, Tag
-from contacts.phones import InvalidPhone
-from contacts.services import PhoneTaken, contact_set_phones, phones_normalise
-from franchises.admin import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
+from contacts.services import PhoneTaken, contact_set_phones
+from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
+from franchises.phones import InvalidPhone, normalize_phone, normalize_phones
 
 
 class ContactPhoneInline(ScopedTabularInline):
@@ -47,12 +47,13 @@ class ContactForm(forms.ModelForm):
             self.add_error("alternate_phones", 'A JSON list of phone strings, e.g. ["+15551234567"].')
             return data
         try:
-            primary = phones_normalise(franchise, [data["primary_phone"]])[0] if data.get("primary_phone") else None
+            raw_primary = data.get("primary_phone")
+            primary = normalize_phone(raw_primary, franchise.phone_region) if raw_primary else None
         except InvalidPhone as exc:
             self.add_error("primary_phone", str(exc))
             return data
         try:
-            alternates = phones_normalise(franchise, alternates)
+            alternates = normalize_phones(alternates, franchise.phone_region)
         except InvalidPhone as exc:
             self.add_error("alternate_phones", str(exc))
             return data

@@ -14,11 +14,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
-from calls.queries import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from config.api_base import ApiError, Text, json_response
+from config.keyset import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from config.schemas import ERRORS, Error
 from contacts.models import Contact
-from contacts.phones import InvalidPhone
 from contacts.queries import ContactFilters, contact_rows, contacts_for, keyset_after, next_cursor
 from contacts.schemas import (
     MAX_ID,
@@ -29,8 +28,9 @@ from contacts.schemas import (
     ContactsPage,
     ContactWritten,
 )
-from contacts.services import PhoneTaken, contact_set_phones, contact_upsert, phones_normalise, tags_resolve
+from contacts.services import PhoneTaken, contact_set_phones, contact_upsert, tags_resolve
 from franchises.models import Franchise, Location
+from franchises.phones import InvalidPhone, normalize_phones
 
 router = Router(tags=["contacts"])
 
@@ -145,7 +145,7 @@ def list_contacts(
 
 def _phones(franchise: Franchise, raw: Iterable[str], field: str) -> list[str]:
     try:
-        return phones_normalise(franchise, raw)
+        return normalize_phones(raw, franchise.phone_region)
     except InvalidPhone:
         raise ApiError(400, "invalid_phone", f"{field} must be valid phone numbers") from None
 

@@ -14,11 +14,11 @@ from django.db import connections
 from django.db.models import CharField, Count, F, Field, Func, JSONField, Max, Q, QuerySet, UUIDField
 
 from calls.models import Call
-from calls.queries import parse_phone, parse_uuid
+from config.errors import parse_uuid
 from config.keyset import BadCursor, cursor_decode, cursor_encode
 from contacts.models import Contact, ContactPhone, Tag
-from contacts.phones import normalize_phone_or_none
 from franchises.models import Franchise, Location
+from franchises.phones import normalize_phone_filter, normalize_phone_or_none
 
 CURSOR_KIND = "contacts"
 
@@ -44,7 +44,7 @@ class ContactFilters:
     ) -> ContactFilters:
         search = (search or "").strip()[:200] or None
         return cls(
-            phone=parse_phone(phone, franchise),
+            phone=normalize_phone_filter(phone, franchise.phone_region),
             search=search,
             location_id=parse_uuid(location_id, name="location_id"),
             tag=(tag or "").strip() or None,

@@ -8,7 +8,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from contacts.models import Contact, ContactPhone, Tag
-from contacts.phones import normalize_phone
 from franchises.models import Franchise
 
 
@@ -19,14 +18,6 @@ class PhoneTaken(ValueError):
         super().__init__(f"{number} already belongs to contact {contact_id}")
         self.number = number
         self.contact_id = contact_id
-
-
-def phones_normalise(franchise: Franchise, phones: Iterable[str]) -> list[str]:
-    """E.164 forms of `phones` in order, duplicates dropped; raises InvalidPhone on the first bad one."""
-    seen: dict[str, None] = {}
-    for raw in phones:
-        seen.setdefault(normalize_phone(raw, franchise.phone_region))
-    return list(seen)
 
 
 def contact_set_phones(*, contact: Contact, primary: str | None, alternates: Iterable[str]) -> None:

@@ -6,6 +6,7 @@ app_name = "contacts"
 urlpatterns = [
     path("", views.contact_list, name="list"),
     path("tags/suggest", views.tag_suggestions, name="tag_suggestions"),
+    path("for-call/<str:conversation_id>/", views.contact_for_call, name="for_call"),
     path("<int:contact_id>/", views.contact_detail, name="detail"),
     path("<int:contact_id>/notes", views.contact_notes, name="notes"),
     path("<int:contact_id>/<str:kind>/add", views.contact_tag_add, name="tag_add"),

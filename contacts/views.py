@@ -15,14 +15,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from calls.access import get_call_for_user
 from calls.models import Call
-from calls.queries import BadFilter
-from calls.views import wants_fragment
+from config.errors import BadFilter
+from config.htmx import wants_fragment
 from config.keyset import BadCursor
 from contacts import queries
+from contacts.access import get_contact_for_user
 from contacts.models import Contact, Tag
-from contacts.services import tags_resolve
-from franchises.access import get_contact_for_user, staff_view
+from contacts.services import contact_find_by_phones, tags_resolve
+from franchises.access import staff_view
 
 PAGE_SIZE = 25
 TAG_KINDS = {"tags": "Contact tags", "primary_contact_tags": "Primary-contact tags"}
@@ -37,7 +39,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     """Contacts in id order, with search and a tag filter in the query string."""
     franchise = request.workspace.franchise
     raw = {"search": request.GET.get("search", "").strip(), "tag": request.GET.get("tag", "").strip()}
-    context = {"workspace": request.workspace, "raw": raw, "rows": [], "newer": None, "older": None, "error": None}
+    context = {"raw": raw, "rows": [], "newer": None, "older": None, "error": None}
     status = 200
     try:
         filters = queries.ContactFilters.parse(franchise, search=raw["search"] or None, tag=raw["tag"] or None)
@@ -95,7 +97,6 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
     """One contact: details, notes (edit in place), tags, and the calls from its phones."""
     contact = get_contact_for_user(request, contact_id)
     context = {
-        "workspace": request.workspace,
         "contact": contact,
         "editing_notes": request.GET.get("edit") == "notes",
         "tag_editors": [_tag_context(contact, kind) for kind in TAG_KINDS],
@@ -170,3 +171,15 @@ def tag_suggestions(request: HttpRequest) -> HttpResponse:
         tags = tags.filter(name__icontains=typed)
     names = list(tags.order_by("name").values_list("name", flat=True)[:20])
     return render(request, "contacts/tag_options.html", {"names": names})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@staff_view
+def contact_for_call(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The contact owning one of a call's phones: the call page's panel (HTMX loads it), or a small
+    page of its own for a reader without JavaScript."""
+    call = get_call_for_user(request, conversation_id)
+    contact = contact_find_by_phones(franchise=call.franchise, phones=call.phones) if call.phones else None
+    template = "contacts/for_call.html#panel" if wants_fragment(request) else "contacts/for_call.html"
+    return render(request, template, {"call": call, "contact": contact})

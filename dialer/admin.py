@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from dialer.models import DialSession
-from franchises.admin import ScopedAdmin
+from franchises.admin_scoping import ScopedAdmin
 
 
 @admin.register(DialSession)

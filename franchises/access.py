@@ -3,7 +3,8 @@
 A staff user works inside one franchise at a time, kept in the session and re-checked on every
 request against their memberships (a revoked membership takes effect at once). Superusers may pick
 any franchise and act there as an owner. Objects are always looked up inside the current franchise,
-so another franchise's call or contact is a 404, never a 403 that would confirm it exists.
+so another franchise's call or contact is a 404, never a 403 that would confirm it exists: each app
+keeps the helper for its own objects (`calls.access.get_call_for_user`, ...).
 
 Roles: owners, managers and call-back agents all review calls and edit contacts and tags; only
 owners (and superusers) manage the franchise's API tokens.
@@ -16,13 +17,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from calls.models import Call
-from contacts.models import Contact
 from franchises.models import Franchise, Membership
 
 SESSION_KEY = "franchise_id"
@@ -79,8 +79,9 @@ def workspace_select(request: HttpRequest, franchise_id: str) -> bool:
 
 
 def staff_view(view=None, *, owner_only: bool = False):
-    """Sign-in required; sets `request.workspace`. No franchise → a page saying so (403);
-    `owner_only` views answer 403 to managers and agents."""
+    """Sign-in required; sets `request.workspace` and renders in the franchise's time zone (every page
+    and partial, so none can forget it). No franchise → a page saying so (403); `owner_only` views
+    answer 403 to managers and agents."""
 
     def decorate(func):
         @wraps(func)
@@ -90,10 +91,14 @@ def staff_view(view=None, *, owner_only: bool = False):
             workspace = workspace_for(request)
             if workspace is None:
                 return render(request, "franchises/no_franchise.html", status=403)
-            if owner_only and not workspace.is_owner:
-                return render(request, "franchises/owners_only.html", {"workspace": workspace}, status=403)
             request.workspace = workspace
-            return func(request, *args, **kwargs)
+            if owner_only and not workspace.is_owner:
+                return render(request, "franchises/owners_only.html", status=403)
+            with timezone.override(workspace.franchise.tzinfo):
+                response = func(request, *args, **kwargs)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()  # a TemplateResponse renders lazily: here, inside the zone
+            return response
 
         return wrapper
 
@@ -111,21 +116,6 @@ def _to_sign_in(request: HttpRequest) -> HttpResponse:
     return HttpResponseClientRedirect(redirect_to_login(page).url)
 
 
-def get_call_for_user(request: HttpRequest, conversation_id: str) -> Call:
-    """The current franchise's call with this conversation id, or 404 (also for another franchise's)."""
-    call = (
-        Call.objects.filter(franchise=request.workspace.franchise, conversation_id=conversation_id)
-        .select_related("location", "franchise")
-        .first()
-    )
-    if call is None:
-        raise Http404("No such call")
-    return call
-
-
-def get_contact_for_user(request: HttpRequest, contact_id: int) -> Contact:
-    """The current franchise's contact with this id, or 404 (also for another franchise's)."""
-    contact = Contact.objects.filter(franchise=request.workspace.franchise, pk=contact_id).first()
-    if contact is None:
-        raise Http404("No such contact")
-    return contact
+def workspace(request: HttpRequest) -> dict[str, Workspace | None]:
+    """Context processor: every template gets the workspace `staff_view` chose (None elsewhere)."""
+    return {"workspace": getattr(request, "workspace", None)}

@@ -91,7 +91,7 @@ class BearerTokenAuth(HttpBearer):
 
     def __call__(self, request: HttpRequest) -> ApiToken:
         scheme, _, plaintext = request.headers.get("Authorization", "").partition(" ")
-        counting = getattr(settings, "API_RATE_LIMIT_ENABLED", True)
+        counting = settings.API_RATE_LIMIT_ENABLED
         found = token_authenticate(plaintext.strip(), count=counting) if scheme.lower() == "bearer" else None
         if found is None:
             over, retry_after = auth_failure_hit(client_address(request))

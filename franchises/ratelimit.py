@@ -141,7 +141,7 @@ def auth_failure_hit(address: str, *, now: datetime | None = None) -> tuple[bool
     minute = Windows.at(now).minute
     key = f"a:{address[:100]}:m:{minute}"
     if settings.REDIS_URL:
-        key = getattr(settings, "API_RATE_LIMIT_REDIS_PREFIX", "breesy:rl:") + key
+        key = settings.API_RATE_LIMIT_REDIS_PREFIX + key
         pipe = _redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, max(1, minute + 120 - int(now.timestamp())))
@@ -259,6 +259,6 @@ def _redis_script():
 
 
 def _redis_hit(mk: str, dk: str, ml: int, dl: int, m_ttl: int, d_ttl: int) -> tuple[bool, int, int]:
-    prefix = getattr(settings, "API_RATE_LIMIT_REDIS_PREFIX", "breesy:rl:")
+    prefix = settings.API_RATE_LIMIT_REDIS_PREFIX
     allowed, minute_count, day_count = _redis_script()(keys=[prefix + mk, prefix + dk], args=[ml, dl, m_ttl, d_ttl])
     return bool(allowed), int(minute_count), int(day_count)

@@ -5,7 +5,6 @@ from franchises import views
 
 app_name = "franchises"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
@@ -13,7 +12,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("franchise/switch", views.franchise_switch, name="switch"),
-    path("insights", views.insights, name="insights"),
     path("settings/tokens/", views.token_list, name="tokens"),
     path("settings/tokens/new", views.token_create, name="token_create"),
     path("settings/tokens/<int:token_id>/revoke", views.token_revoke, name="token_revoke"),

@@ -1,31 +1,18 @@
-"""Staff pages of the franchise itself: dashboard, franchise switcher, API tokens, the insights link."""
+"""Staff pages of the franchise itself: the franchise switcher and API tokens."""
 
 from __future__ import annotations
 
-import re
-
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from calls.models import Call
-from calls.stats import dashboard_stats
 from franchises.access import staff_view, workspace_select
 from franchises.models import ApiToken
 
 TOKEN_EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
-INSIGHTS_CALL_ID = re.compile(r"^conv_(.{1,100})$")
-
-
-@require_GET
-@staff_view
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Calls over the last 30 days: per day, by category, by location, recordings, median length."""
-    stats = dashboard_stats(request.workspace.franchise, days=30)
-    return render(request, "franchises/dashboard.html", {"workspace": request.workspace, "stats": stats})
 
 
 @require_POST
@@ -38,22 +25,8 @@ def franchise_switch(request: HttpRequest) -> HttpResponse:
     # Object pages belong to the old franchise, so only a list page or the dashboard is kept.
     safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
     if not safe or target.count("/") > 2:
-        target = reverse("franchises:dashboard")
+        target = resolve_url(settings.LOGIN_REDIRECT_URL)  # the dashboard
     return redirect(target)
-
-
-@require_GET
-@login_required
-def insights(request: HttpRequest) -> HttpResponse:
-    """`/insights?tab=calldata&callId=conv_<conversation_id>`, the API's `recording_breesy_url`: the
-    call's page, in the call's franchise if the user belongs to it; anything else is a 404."""
-    match = INSIGHTS_CALL_ID.match(request.GET.get("callId", ""))
-    if request.GET.get("tab", "calldata") != "calldata" or not match:
-        return HttpResponseBadRequest("Expected ?tab=calldata&callId=conv_<conversation_id>.")
-    call = Call.objects.filter(conversation_id=match.group(1)).only("franchise_id", "conversation_id").first()
-    if call is None or not workspace_select(request, str(call.franchise_id)):
-        raise Http404("No such call")
-    return redirect("calls:detail", conversation_id=call.conversation_id)
 
 
 @require_GET
@@ -65,7 +38,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 def _token_context(request: HttpRequest, **extra) -> dict:
     tokens = ApiToken.objects.filter(franchise=request.workspace.franchise).order_by("-created_at")
-    return {"workspace": request.workspace, "tokens": tokens, "expiry_choices": TOKEN_EXPIRY_CHOICES, **extra}
+    return {"tokens": tokens, "expiry_choices": TOKEN_EXPIRY_CHOICES, **extra}
 
 
 @require_POST

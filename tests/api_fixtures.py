@@ -11,7 +11,7 @@ from django.test import Client
 from calls.models import Call, Recording
 from franchises.models import ApiToken, Franchise
 
-DEMO_AUDIO = Path(__file__).resolve().parent.parent / "calls" / "demo" / "audio" / "burst_pipe.mp3"
+DEMO_AUDIO = Path(__file__).resolve().parent.parent / "demo" / "audio" / "burst_pipe.mp3"
 
 
 def issue(franchise: Franchise) -> str:

@@ -88,7 +88,7 @@ def make_call():
             "transcript": "Agent: Thanks for calling. Caller: My basement is flooded.",
         }
         call = Call(franchise=franchise, **{**defaults, **fields})
-        call.set_normalised_phones()
+        call.set_normalized_phones()
         call.save()
         return call
 

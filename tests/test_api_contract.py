@@ -60,7 +60,7 @@ def store_call(franchise: Franchise, example: dict, **overrides) -> Call:
     fields.update({f"real_estate_{k}": v for k, v in example["real_estate"].items()})
     fields.update(overrides)
     call = Call(franchise=franchise, **fields)
-    call.set_normalised_phones()
+    call.set_normalized_phones()
     call.save()
     return call
 

@@ -21,7 +21,7 @@ from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DEMO = Path(__file__).resolve().parents[2] / "calls" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "demo"
 BURST = json.loads((DEMO / "dialogues.json").read_text())["burst_pipe"]
 
 

@@ -15,7 +15,7 @@ from django.core.management.base import CommandError
 from calls.models import Call, Recording
 from calls.services import calls_import
 
-DEMO_MP3 = Path(__file__).resolve().parents[2] / "calls" / "demo" / "audio" / "spam.mp3"
+DEMO_MP3 = Path(__file__).resolve().parents[2] / "demo" / "audio" / "spam.mp3"
 
 SPEC_CALL = {
     "conversation_id": "CA0123456789abcdef0123456789abcdef",

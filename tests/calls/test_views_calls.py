@@ -16,7 +16,7 @@ from calls.models import Recording
 from contacts.services import contact_upsert
 from tests.conftest import PASSWORD
 
-AUDIO = Path(__file__).resolve().parents[2] / "calls" / "demo" / "audio" / "burst_pipe.mp3"
+AUDIO = Path(__file__).resolve().parents[2] / "demo" / "audio" / "burst_pipe.mp3"
 
 
 def signed_in(user) -> Client:
@@ -257,7 +257,10 @@ def test_search_words_mark_the_matching_turn(alice, franchise_a, make_call):
 def test_call_page_links_the_contact_with_the_callers_phone(alice, franchise_a, make_call):
     contact, _ = contact_upsert(franchise=franchise_a, primary_phone="+13125550100", first_name="Dana")
     call = make_call(franchise_a, caller_id="(312) 555-0100")
-    page = signed_in(alice).get(f"/calls/{call.conversation_id}/").content.decode()
+    client = signed_in(alice)
+    panel_url = f"/contacts/for-call/{call.conversation_id}/"
+    assert f'hx-get="{panel_url}" hx-trigger="load"' in client.get(f"/calls/{call.conversation_id}/").content.decode()
+    page = client.get(panel_url, headers={"HX-Request": "true"}).content.decode()
     assert f'href="/contacts/{contact.pk}/" data-testid="linked-contact"' in page
 
 

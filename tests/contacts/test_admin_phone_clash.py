@@ -13,7 +13,7 @@ from django.urls import reverse
 from contacts import admin as contacts_admin
 from contacts.models import Contact, ContactPhone
 from contacts.services import contact_set_phones, contact_upsert
-from franchises.staff import staff_groups_sync
+from franchises.roles import staff_groups_sync
 
 CLASH = "+15557770000"
 

@@ -13,7 +13,7 @@ from calls.models import Recording
 from contacts.models import Contact, ContactPhone
 from contacts.services import contact_upsert, tags_resolve
 from franchises.models import ApiToken, Location, Membership, hash_token
-from franchises.staff import staff_groups_sync
+from franchises.roles import staff_groups_sync
 
 pytestmark = pytest.mark.django_db
 

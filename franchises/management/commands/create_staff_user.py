@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from franchises.cli import franchise_from_arg
 from franchises.models import Membership
-from franchises.staff import staff_user_add
+from franchises.roles import staff_user_add
 
 
 class Command(BaseCommand):

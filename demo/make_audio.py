@@ -1,6 +1,6 @@
 """Make the demo recordings once (espeak-ng → sox → lame); the mp3s and timings are committed.
 
-Run from the repository root: `python calls/demo/make_audio.py`. Each turn is spoken on its own
+Run from the repository root: `python demo/make_audio.py`. Each turn is spoken on its own
 so its start time in the joined recording is known exactly; `dialogues.json` keeps the turns,
 their start seconds and the call data that goes with each recording.
 """

@@ -1,6 +1,6 @@
 import pytest
 
-from contacts.phones import InvalidPhone, normalize_phone, normalize_phone_or_none
+from franchises.phones import InvalidPhone, normalize_phone, normalize_phone_or_none
 
 
 @pytest.mark.parametrize(

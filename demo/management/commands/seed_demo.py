@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from calls.seed import demo_seed
+from demo.seed import demo_seed
 from franchises.models import Franchise
 
 

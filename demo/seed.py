@@ -2,7 +2,7 @@
 and a staff login. Idempotent: running it again updates the same rows (same conversation ids, the
 same contacts found by phone) instead of adding more.
 
-The audio is five short dialogues made once with espeak-ng (`calls/demo/make_audio.py`); each demo
+The audio is five short dialogues made once with espeak-ng (`demo/make_audio.py`); each demo
 call reuses one of them, with that dialogue's turns and start times as its transcript.
 """
 
@@ -22,9 +22,9 @@ from django.utils.crypto import salted_hmac
 from calls.services import calls_import
 from contacts.services import contact_upsert
 from franchises.models import Franchise, Location, Membership
-from franchises.staff import staff_user_add
+from franchises.roles import staff_user_add
 
-DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_DIR = Path(__file__).resolve().parent
 FRANCHISE_NAME = "Breesy Demo Restoration"
 LOCATIONS = ("North Branch", "South Branch")
 DEMO_USERNAME = "demo"

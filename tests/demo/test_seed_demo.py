@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from calls.models import Call, Recording
-from calls.seed import DEMO_DIR, FRANCHISE_NAME
 from contacts.models import Contact, ContactPhone, Tag
+from demo.seed import DEMO_DIR, FRANCHISE_NAME
 from franchises.models import Franchise
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
-from calls.seed import DEMO_USERNAME, demo_login_line, demo_password
+from demo.seed import DEMO_USERNAME, demo_login_line, demo_password
 
 
 class Command(BaseCommand):
