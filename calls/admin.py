@@ -8,7 +8,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from calls.models import Call, Recording
-from calls.streaming import ranged_file_response
+from calls.queries import recording_of
+from calls.recordings import recording_response
 from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 
 
@@ -133,23 +134,10 @@ class CallAdmin(ScopedAdmin):
         call = self.get_object(request, object_id)
         if call is None or not self.has_view_permission(request, call):
             raise Http404("Recording not found")
-        recording = Recording.objects.filter(call=call).first()
-        if recording is None or not recording.file:
+        recording = recording_of(franchise_id=call.franchise_id, conversation_id=call.conversation_id)
+        if recording is None:
             raise Http404("Recording not found")
-        try:
-            # Range-aware, so the admin's player can seek.
-            response = ranged_file_response(
-                request,
-                recording.file.storage,
-                recording.file.name,
-                size=recording.size,
-                content_type=recording.content_type,
-                filename=f"{call.conversation_id}.mp3",
-            )
-        except FileNotFoundError:
-            raise Http404("Recording not found") from None
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return recording_response(request, recording, conversation_id=call.conversation_id)
 
 
 @admin.register(Recording)

@@ -10,48 +10,25 @@ from typing import Annotated
 from uuid import UUID
 
 from django.conf import settings
-from django.core.files.storage import default_storage
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
-from calls.models import Call, Recording
-from calls.queries import CallFilters, calls_page, next_cursor
+from calls.models import Call
+from calls.queries import CallFilters, calls_page, next_cursor, recording_of
+from calls.recordings import recording_response
 from calls.schemas import CallsPage, RecordingMetadata
-from calls.streaming import ranged_file_response
 from config.api_base import ApiError, Text, json_response
-from config.compiled import fetch_rows
 from config.keyset import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from config.schemas import ERRORS, Error
 
 router = Router(tags=["calls"])
 
-# The call's own columns, in the order the spec lists them; the real estate ones are nested below.
-PLAIN_FIELDS = (
-    "conversation_id",
-    "caller_id",
-    "timestamp",
-    "duration",
-    "agent_type",
-    "call_category",
-    "customer_name",
-    "customer_email",
-    "call_summary",
-    "loss_type",
-    "referral_source",
-    "notes",
-    "property_area",
-    "request_type",
-    "service_location",
-    "callback_number",
-    "location_id",
-    "location__name",
-    "transcript",
-)
+# The call's own columns in the shape's order (the location's name joined in); real estate nests below.
+PLAIN_FIELDS = tuple("location__name" if name == "location" else name for name in Call.SHAPE_FIELDS)
 REAL_ESTATE_COLUMNS = tuple(f"real_estate_{name}" for name in Call.REAL_ESTATE_FIELDS)
 COLUMNS = ("id", *PLAIN_FIELDS, *REAL_ESTATE_COLUMNS)
 N_PLAIN = len(PLAIN_FIELDS)
-KEYS = tuple("location" if name == "location__name" else name for name in PLAIN_FIELDS)
+KEYS = Call.SHAPE_FIELDS
 REAL_ESTATE_KEYS = Call.REAL_ESTATE_FIELDS
 
 
@@ -142,31 +119,19 @@ RECORDING_OPENAPI = {
 def serve_recording(request: HttpRequest, conversation_id: str) -> HttpResponse:
     """The audio of the franchise's call, or its metadata; the same 404 for a missing call, one
     without audio and another franchise's call, so ids of other franchises cannot be probed."""
-    franchise = request.auth.franchise
-
-    def recording_row() -> QuerySet[Recording]:
-        # `[:1]`, not `.first()`: a conversation_id has one recording, and first()'s ORDER BY costs time.
-        wanted = Recording.objects.filter(call__franchise=franchise, call__conversation_id=conversation_id)
-        return wanted.values_list("file", "size", "content_type")[:1]
-
-    # The parameters as Django binds them: filter()'s keywords sorted by name.
-    rows = fetch_rows("recording", [conversation_id, franchise.pk], recording_row)
-    found = rows[0] if rows else None
-    if found is None or not found[0]:
+    recording = recording_of(franchise_id=request.auth.franchise.pk, conversation_id=conversation_id)
+    if recording is None:
         raise ApiError(404, "not_found", "Recording not found")
-    name, size, content_type = found
     if "application/json" in request.headers.get("Accept", ""):
         return json_response(
             {
                 "conversation_id": conversation_id,
                 "recording_url": recording_url(conversation_id),
                 "breesy_url": recording_breesy_url(conversation_id),
-                "content_type": content_type,
+                "content_type": recording.content_type,
             }
         )
-    return ranged_file_response(
-        request, default_storage, name, size=size, content_type=content_type, filename=f"{conversation_id}.mp3"
-    )
+    return recording_response(request, recording, conversation_id=conversation_id)
 
 
 @router.api_operation(

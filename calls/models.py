@@ -55,6 +55,30 @@ class Call(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The call's own fields in the order of the Data Share API's call shape (specs/data-share-api.txt):
+    # the API's rows, the import's input and the admin all follow it. `location` is the location's name.
+    SHAPE_FIELDS = (
+        "conversation_id",
+        "caller_id",
+        "timestamp",
+        "duration",
+        "agent_type",
+        "call_category",
+        "customer_name",
+        "customer_email",
+        "call_summary",
+        "loss_type",
+        "referral_source",
+        "notes",
+        "property_area",
+        "request_type",
+        "service_location",
+        "callback_number",
+        "location_id",
+        "location",
+        "transcript",
+    )
+    # Nested as `real_estate` in the shape; stored as `real_estate_<name>` columns.
     REAL_ESTATE_FIELDS = (
         "address",
         "last_sale_value",

@@ -24,23 +24,15 @@ from franchises.models import Franchise, Location
 
 BATCH_SIZE = 1000
 
-# Plain text columns of the call shape, copied as they come (str or null).
+# Plain text columns of the call shape, copied as they come (str or null); the import also takes
+# the customer's phone, which the shape does not show.
 TEXT_FIELDS = (
-    "caller_id",
-    "agent_type",
-    "call_category",
-    "customer_name",
-    "customer_email",
+    *(
+        name
+        for name in Call.SHAPE_FIELDS
+        if name not in {"conversation_id", "timestamp", "duration", "location_id", "location"}
+    ),
     "customer_phone",
-    "call_summary",
-    "loss_type",
-    "referral_source",
-    "notes",
-    "property_area",
-    "request_type",
-    "service_location",
-    "callback_number",
-    "transcript",
 )
 # Columns that are NOT NULL in the model: a null there is stored as "".
 NOT_NULL_TEXT = {"caller_id", "agent_type", "call_category", "transcript"}
@@ -220,14 +212,6 @@ def _recording_put(recording: Recording, path: Path) -> None:
         recording.file.save(path.name, File(fh), save=False)
     recording.size = path.stat().st_size
     recording.content_type = mimetypes.guess_type(path.name)[0] or "audio/mpeg"
-
-
-def recording_store(*, call: Call, path: Path) -> Recording:
-    """Put the audio at `path` into storage as `call`'s recording, replacing any earlier one."""
-    recording = Recording.objects.filter(call=call).first() or Recording(call=call)
-    _recording_put(recording, path)
-    recording.save()
-    return recording
 
 
 def _store_recordings(franchise: Franchise, parsed: list[_Parsed]) -> int:

@@ -18,7 +18,7 @@ from ninja.errors import HttpError, ValidationError
 
 from calls.api import router as calls_router
 from config.api_base import ApiError, ORJSONRenderer, error_response
-from config.errors import BadFilter
+from config.errors import Conflict, DomainError, NotFound
 from config.keyset import BadCursor
 from contacts.api import router as contacts_router
 from franchises.api import router as franchises_router
@@ -94,9 +94,14 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     return error_response(400, "invalid_request", "; ".join(problems) or "Invalid request")
 
 
-@api.exception_handler(BadFilter)
-def on_bad_filter(request: HttpRequest, exc: BadFilter) -> HttpResponse:
-    return error_response(400, "invalid_parameter", str(exc))
+# Domain errors (config/errors.py) to HTTP, in this one place: services know nothing of statuses.
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = ((NotFound, 404), (Conflict, 409))
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    status = next((status for kind, status in DOMAIN_STATUS if isinstance(exc, kind)), 400)
+    return error_response(status, exc.code, exc.detail)
 
 
 @api.exception_handler(BadCursor)

@@ -29,10 +29,6 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def not_found(detail: str = "Not found") -> ApiError:
-    return ApiError(404, "not_found", detail)
-
-
 def json_response(data: Any, status: int = 200) -> HttpResponse:
     """Serialise with orjson straight to bytes: list endpoints skip per-row Schema validation."""
     response = HttpResponse(orjson.dumps(data, option=ORJSON_OPTIONS), status=status, content_type="application/json")

@@ -20,6 +20,18 @@ class DomainError(Exception):
         self.detail = detail
 
 
+class NotFound(DomainError):
+    """The object asked for does not exist in the caller's franchise (or belongs to another one)."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The input is valid but clashes with what is stored (e.g. a phone owned by another contact)."""
+
+    code = "conflict"
+
+
 class BadFilter(DomainError, ValueError):
     """A filter value the client sent cannot be read; the message says which and why."""
 

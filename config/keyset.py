@@ -1,4 +1,5 @@
-"""Signed, opaque keyset cursors shared by every paginated list (API and staff pages).
+"""Signed, opaque keyset cursors shared by every paginated list (API and staff pages), the API's
+page sizes, and the two-way pager of the staff lists.
 
 A cursor carries the sort key of the last row of a page. It is signed with SECRET_KEY (salted per
 list), so a client can neither forge nor edit one: a tampered cursor is an error, never a query.
@@ -6,10 +7,14 @@ list), so a client can neither forge nor edit one: a tampered cursor is an error
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import QuerySet
 
 # Page sizes of every API list (`page_size`); the limit is part of the spec's contract (1–200).
 MAX_PAGE_SIZE = settings.API_MAX_PAGE_SIZE
@@ -34,3 +39,45 @@ def cursor_decode(kind: str, cursor: str) -> list[Any]:
     if not isinstance(key, list):
         raise BadCursor("Invalid cursor")
     return key
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a staff list and the cursors of the pages either side (None where there is none)."""
+
+    rows: list
+    newer: str | None = None
+    older: str | None = None
+
+    def links(self, query: dict[str, str]) -> tuple[str | None, str | None]:
+        """The query strings of the newer and the older page, keeping the list's filters."""
+        kept = {name: value for name, value in query.items() if value}
+        newer = "?" + urlencode({**kept, "before": self.newer}) if self.newer else None
+        older = "?" + urlencode({**kept, "after": self.older}) if self.older else None
+        return newer, older
+
+
+def two_way_page(
+    qs: QuerySet,
+    *,
+    after: str | None,
+    before: str | None,
+    size: int,
+    rows_after: Callable[[QuerySet, str | None], QuerySet],
+    rows_before: Callable[[QuerySet, str], QuerySet],
+    cursor_of: Callable[[Any], str],
+) -> Page:
+    """The page of `qs` after the cursor `after` (or before `before`, going back), for staff lists
+    that page both ways. `rows_after(qs, cursor)` gives the rows after a cursor in list order;
+    `rows_before(qs, cursor)` those before it, nearest first; `cursor_of(row)` a row's cursor."""
+    if before:
+        rows = list(rows_before(qs, before)[: size + 1])
+        more_newer, more_older = len(rows) > size, True
+        rows = rows[:size][::-1]
+    else:
+        rows = list(rows_after(qs, after)[: size + 1])
+        more_newer, more_older = bool(after), len(rows) > size
+        rows = rows[:size]
+    if not rows:
+        return Page(rows)
+    return Page(rows, cursor_of(rows[0]) if more_newer else None, cursor_of(rows[-1]) if more_older else None)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Max, Q
+from django.db.models import Count
 
-from calls.models import Call
+from calls.queries import call_stats
 from contacts.models import Contact, ContactPhone, Tag
 from contacts.services import PhoneTaken, contact_set_phones
 from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
@@ -149,19 +149,13 @@ class ContactAdmin(ScopedAdmin):
 
     @admin.display(description="Calls")
     def call_history(self, obj: Contact) -> str:
-        phones = obj.phones
-        if not obj.pk or not phones:
+        if not obj.pk or not obj.phones:
             return "—"
-        stats = (
-            Call.objects.filter(franchise_id=obj.franchise_id)
-            .filter(
-                Q(caller_id_e164__in=phones) | Q(callback_number_e164__in=phones) | Q(customer_phone_e164__in=phones)
-            )
-            .aggregate(total=Count("id"), last=Max("timestamp"))
-        )
-        if not stats["total"]:
+        # The same figures as the API's total_calls and last_contact_date.
+        stats = call_stats(obj.franchise_id, {obj.pk: obj.phones}).get(obj.pk)
+        if stats is None:
             return "No calls"
-        return f"{stats['total']} call(s), last on {stats['last']:%Y-%m-%d %H:%M} UTC"
+        return f"{stats.total_calls} call(s), last on {stats.last_contact_date:%Y-%m-%d %H:%M} UTC"
 
     def save_model(self, request, obj, form, change):
         primary, alternates = obj.primary_phone, list(obj.alternate_phones or [])

@@ -6,15 +6,13 @@ A page (or one contact) is one query on PostgreSQL whatever its size, five elsew
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Annotated
 from uuid import UUID
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
-from config.api_base import ApiError, Text, json_response
+from config.api_base import Text, json_response
 from config.keyset import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from config.schemas import ERRORS, Error
 from contacts.models import Contact
@@ -28,9 +26,8 @@ from contacts.schemas import (
     ContactsPage,
     ContactWritten,
 )
-from contacts.services import PhoneTaken, contact_set_phones, contact_upsert, tags_resolve
-from franchises.models import Franchise, Location
-from franchises.phones import InvalidPhone, normalize_phones
+from contacts.services import ContactNotFound, contact_update, contact_upsert
+from franchises.models import Franchise
 
 router = Router(tags=["contacts"])
 
@@ -52,17 +49,6 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-SIMPLE_FIELDS = {
-    "first_name",
-    "last_name",
-    "organization_name",
-    "is_business",
-    "primary_email",
-    "alternate_emails",
-    "notes",
-    "referred_by",
-    *(f"addr_{part}" for part in Contact.ADDRESS_FIELDS),
-}
 
 
 def contact_dict(row: dict) -> dict:
@@ -98,10 +84,6 @@ def contact_one(franchise: Franchise, contact_id: int) -> dict | None:
     return contact_dict(rows[0]) if rows else None
 
 
-def _contact_not_found() -> ApiError:
-    return ApiError(404, "not_found", "Contact not found")
-
-
 @router.get(
     "/contacts",
     response={200: ContactsPage | ContactOne, 404: Error, **ERRORS},
@@ -121,7 +103,7 @@ def list_contacts(
     if id is not None:
         contact = contact_one(franchise, id)
         if contact is None:
-            raise _contact_not_found()
+            raise ContactNotFound()
         return json_response({"scope": scope, "contact": contact})
     filters = ContactFilters.parse(
         franchise, phone=phone, search=search, location_id=str(location_id) if location_id else None
@@ -141,66 +123,6 @@ def list_contacts(
             "contacts": [contact_dict(row) for row in rows],
         }
     )
-
-
-def _phones(franchise: Franchise, raw: Iterable[str], field: str) -> list[str]:
-    try:
-        return normalize_phones(raw, franchise.phone_region)
-    except InvalidPhone:
-        raise ApiError(400, "invalid_phone", f"{field} must be valid phone numbers") from None
-
-
-def _locations(franchise: Franchise, ids: list[UUID]) -> list[Location]:
-    locations = list(Location.objects.filter(franchise=franchise, id__in=ids))
-    if len(locations) != len(set(ids)):
-        raise ApiError(400, "invalid_location", "location_id must list locations of your franchise")
-    return locations
-
-
-def _phone_taken(exc: PhoneTaken) -> ApiError:
-    return ApiError(409, "phone_taken", f"{exc.number} already belongs to contact {exc.contact_id}")
-
-
-def _simple(changes: dict) -> dict:
-    fields = {name: value for name, value in changes.items() if name in SIMPLE_FIELDS}
-    if fields.get("addr_country"):
-        fields["addr_country"] = fields["addr_country"].upper()
-    return fields
-
-
-def contact_update(*, franchise: Franchise, contact_id: int, changes: dict) -> None:
-    """Apply `changes` (only the fields a client sent) to the franchise's contact, all or nothing."""
-    primary = None
-    if changes.get("primary_phone") is not None:
-        primary = _phones(franchise, [changes["primary_phone"]], "primary_phone")[0]
-    alternates = (
-        _phones(franchise, changes["alternate_phones"], "alternate_phones") if "alternate_phones" in changes else None
-    )
-    locations = _locations(franchise, changes["location_id"]) if "location_id" in changes else None
-    with transaction.atomic():
-        # Lock the row: two PATCHes of one contact apply one after the other, never interleaved.
-        contact = Contact.objects.select_for_update().filter(franchise=franchise, pk=contact_id).first()
-        if contact is None:
-            raise _contact_not_found()
-        for name, value in _simple(changes).items():
-            setattr(contact, name, value)
-        contact.save()
-        if "primary_phone" in changes or alternates is not None:
-            new_primary = primary if "primary_phone" in changes else contact.primary_phone
-            try:
-                contact_set_phones(
-                    contact=contact,
-                    primary=new_primary,
-                    alternates=alternates if alternates is not None else contact.alternate_phones,
-                )
-            except PhoneTaken as exc:
-                raise _phone_taken(exc) from None
-        if "tags" in changes:
-            contact.tags.set(tags_resolve(franchise=franchise, names=changes["tags"]))
-        if "primary_contact_tags" in changes:
-            contact.primary_contact_tags.set(tags_resolve(franchise=franchise, names=changes["primary_contact_tags"]))
-        if locations is not None:
-            contact.locations.set(locations)
 
 
 WRITE_ERRORS = {404: Error, 409: Error, 413: Error, **ERRORS}
@@ -230,22 +152,14 @@ def update_contact(request: HttpRequest, payload: ContactPatchIn) -> HttpRespons
 def create_contact(request: HttpRequest, payload: ContactCreateIn) -> HttpResponse:
     franchise = request.auth.franchise
     data = payload.model_dump(exclude_unset=True)
-    primary = _phones(franchise, [data["primary_phone"]], "primary_phone")[0]
-    alternates = _phones(franchise, data.get("alternate_phones", []), "alternate_phones")
-    locations = _locations(franchise, data["location_id"]) if "location_id" in data else None
-    try:
-        with transaction.atomic():
-            contact, created = contact_upsert(
-                franchise=franchise,
-                primary_phone=primary,
-                alternate_phones=alternates,
-                tags=data.get("tags"),
-                primary_contact_tags=data.get("primary_contact_tags"),
-                **_simple(data),
-            )
-            if locations is not None:
-                contact.locations.set(locations)
-    except PhoneTaken as exc:
-        raise _phone_taken(exc) from None
+    contact, created = contact_upsert(
+        franchise=franchise,
+        primary_phone=data.pop("primary_phone"),
+        alternate_phones=data.pop("alternate_phones", None) or [],
+        tags=data.pop("tags", None),
+        primary_contact_tags=data.pop("primary_contact_tags", None),
+        locations=data.pop("location_id", None),
+        **data,
+    )
     body = {"contact": contact_one(franchise, contact.pk), "matched_existing": not created}
     return json_response(body, status=201 if created else 200)

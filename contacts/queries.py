@@ -11,9 +11,9 @@ from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connections
-from django.db.models import CharField, Count, F, Field, Func, JSONField, Max, Q, QuerySet, UUIDField
+from django.db.models import CharField, F, Field, Func, Q, QuerySet, UUIDField
 
-from calls.models import Call
+from calls.queries import CallStats, CallStatsOfPhones, call_stats
 from config.errors import parse_uuid
 from config.keyset import BadCursor, cursor_decode, cursor_encode
 from contacts.models import Contact, ContactPhone, Tag
@@ -111,79 +111,6 @@ def next_cursor(last_id: int) -> str:
     return cursor_encode(CURSOR_KIND, [last_id])
 
 
-@dataclass(frozen=True)
-class CallStats:
-    total_calls: int = 0
-    last_contact_date: datetime | None = None
-
-
-def contact_call_stats(franchise: Franchise, phones_by_contact: dict[int, Iterable[str]]) -> dict[int, CallStats]:
-    """`total_calls` and `last_contact_date` of each contact, from the calls whose caller id,
-    callback number or customer phone is one of the contact's phones. One query for any number
-    of contacts: calls are grouped by their phone triple, and a call counts once per contact
-    even when two of its phones belong to that contact."""
-    owner = {phone: cid for cid, phones in phones_by_contact.items() for phone in phones if phone}
-    if not owner:
-        return {}
-    numbers = list(owner)
-    groups = (
-        Call.objects.filter(franchise=franchise)
-        .filter(
-            Q(caller_id_e164__in=numbers) | Q(callback_number_e164__in=numbers) | Q(customer_phone_e164__in=numbers)
-        )
-        .values_list("caller_id_e164", "callback_number_e164", "customer_phone_e164")
-        .annotate(n=Count("id"), last=Max("timestamp"))
-        .order_by()
-    )
-    totals: dict[int, int] = {}
-    lasts: dict[int, datetime] = {}
-    for caller, callback, customer, n, last in groups:
-        for cid in {owner.get(caller), owner.get(callback), owner.get(customer)} - {None}:
-            totals[cid] = totals.get(cid, 0) + n
-            if cid not in lasts or last > lasts[cid]:
-                lasts[cid] = last
-    return {cid: CallStats(totals[cid], lasts[cid]) for cid in totals}
-
-
-class ContactCallStats(Func):
-    """PostgreSQL: `{"total_calls": n, "last_contact_date": "<ISO 8601>" | null}` of each contact row, as
-    a correlated subquery, so a page of contacts gets its call statistics in its own query.
-
-    The same calls as `contact_call_stats`: those of the contact's franchise whose caller id, callback
-    number or customer phone is one of its phones (primary and alternates), each counted once. Each
-    phone column is read through its covering index (calls/migrations/0004), the UNION on the call's
-    id dropping a call found through two of its phones: index-only scans, no heap page per call.
-    """
-
-    template = """(
-SELECT jsonb_build_object('total_calls', count(*), 'last_contact_date', max(found."timestamp"))
-FROM (SELECT %(expressions)s) AS contact (franchise_id, primary_phone, alternate_phones)
-CROSS JOIN LATERAL (
-    SELECT array_remove(
-        ARRAY[NULLIF(contact.primary_phone, '')::text]
-        || ARRAY(SELECT jsonb_array_elements_text(
-            CASE jsonb_typeof(contact.alternate_phones) WHEN 'array' THEN contact.alternate_phones ELSE '[]' END
-        )),
-        NULL
-    ) AS numbers
-) AS phones
-CROSS JOIN LATERAL (
-    SELECT id, "timestamp" FROM calls_call
-    WHERE franchise_id = contact.franchise_id AND caller_id_e164 = ANY(phones.numbers)
-    UNION
-    SELECT id, "timestamp" FROM calls_call
-    WHERE franchise_id = contact.franchise_id AND callback_number_e164 = ANY(phones.numbers)
-    UNION
-    SELECT id, "timestamp" FROM calls_call
-    WHERE franchise_id = contact.franchise_id AND customer_phone_e164 = ANY(phones.numbers)
-) AS found
-)"""
-    output_field = JSONField()
-
-    def __init__(self) -> None:
-        super().__init__(F("franchise_id"), F("primary_phone"), F("alternate_phones"))
-
-
 def _grouped(pairs: Iterable[tuple[int, Any]]) -> dict[int, list]:
     grouped: dict[int, list] = defaultdict(list)
     for contact_id, value in pairs:
@@ -228,7 +155,7 @@ def contact_rows(
     `location_ids`, `total_calls` and `last_contact_date`.
 
     One query on PostgreSQL, whatever the number of rows: the lists come from `RelatedArray`
-    subqueries and the statistics from `ContactCallStats`. Elsewhere (SQLite, `make run`) five: the
+    subqueries and the statistics from `calls.queries.CallStatsOfPhones`. Elsewhere (SQLite, `make run`) five: the
     page, then one each for tags, primary-contact tags, locations and call statistics.
     """
     if connections[qs.db].vendor == "postgresql":
@@ -236,7 +163,7 @@ def contact_rows(
             tag_names=_tag_names(Contact.tags.through),
             primary_tag_names=_tag_names(Contact.primary_contact_tags.through),
             location_ids=_location_ids(),
-            call_stats=ContactCallStats(),
+            call_stats=CallStatsOfPhones(F("franchise_id"), F("primary_phone"), F("alternate_phones")),
         )
         rows = list(page[:limit] if limit is not None else page)
         for row in rows:
@@ -264,7 +191,7 @@ def contact_rows(
         .order_by("location__name", "location_id")
         .values_list("contact_id", "location_id")
     )
-    stats = contact_call_stats(franchise, {row["id"]: [row["primary_phone"], *row["alternate_phones"]] for row in rows})
+    stats = call_stats(franchise.pk, {row["id"]: [row["primary_phone"], *row["alternate_phones"]] for row in rows})
     for row in rows:
         pk = row["id"]
         stat = stats.get(pk, CallStats())

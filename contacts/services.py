@@ -1,23 +1,98 @@
-"""Writing contacts: every write of phones goes through here so `ContactPhone` stays in step."""
+"""Writing contacts: every write of phones goes through here so `ContactPhone` stays in step.
+
+The services raise the contact errors below, domain errors in the operator's words; the API's
+composition root (`config/api.py`) maps them to HTTP statuses, the admin and pages to form errors.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from config.errors import Conflict, DomainError, NotFound
 from contacts.models import Contact, ContactPhone, Tag
-from franchises.models import Franchise
+from franchises.models import Franchise, Location
+from franchises.phones import InvalidPhone, normalize_phones
+
+# The plain columns a client may write (the lists, phones and locations have their own rules).
+CONTACT_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "organization_name",
+        "is_business",
+        "primary_email",
+        "alternate_emails",
+        "notes",
+        "referred_by",
+        *(f"addr_{part}" for part in Contact.ADDRESS_FIELDS),
+    }
+)
 
 
-class PhoneTaken(ValueError):
+class ContactError(DomainError):
+    """A contact write the rules refuse; nothing of it was kept."""
+
+
+class ContactNotFound(ContactError, NotFound):
+    def __init__(self) -> None:
+        super().__init__("Contact not found")
+
+
+class PhoneTaken(ContactError, Conflict, ValueError):
     """A phone given for a contact already belongs to another contact of the franchise."""
+
+    code = "phone_taken"
 
     def __init__(self, number: str, contact_id: int):
         super().__init__(f"{number} already belongs to contact {contact_id}")
         self.number = number
         self.contact_id = contact_id
+
+
+class BadContactPhone(ContactError, ValueError):
+    """One of the phones given in `field` is not a possible phone number."""
+
+    code = "invalid_phone"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} must be valid phone numbers")
+        self.field = field
+
+
+class UnknownLocation(ContactError):
+    """A location id that is not one of the franchise's locations."""
+
+    code = "invalid_location"
+
+    def __init__(self) -> None:
+        super().__init__("location_id must list locations of your franchise")
+
+
+def _phones(franchise: Franchise, raws: Iterable[str], field: str) -> list[str]:
+    try:
+        return normalize_phones(raws, franchise.phone_region)
+    except InvalidPhone:
+        raise BadContactPhone(field) from None
+
+
+def _locations(franchise: Franchise, ids: Iterable[uuid.UUID | str]) -> list[Location]:
+    ids = set(ids)
+    locations = list(Location.objects.filter(franchise=franchise, id__in=ids))
+    if len(locations) != len(ids):
+        raise UnknownLocation()
+    return locations
+
+
+def _with_rules(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain column values as stored: a country code is upper case, whoever wrote it."""
+    fields = dict(fields)
+    if fields.get("addr_country"):
+        fields["addr_country"] = fields["addr_country"].upper()
+    return fields
 
 
 def contact_set_phones(*, contact: Contact, primary: str | None, alternates: Iterable[str]) -> None:
@@ -77,6 +152,13 @@ def tags_resolve(*, franchise: Franchise, names: Iterable[str]) -> list[Tag]:
     return tags
 
 
+def contact_tags_add(*, contact: Contact, kind: str, names: Iterable[str]) -> None:
+    """Add tags by name to the contact's `kind` list ("tags" or "primary_contact_tags"), creating
+    the franchise's missing tags."""
+    with transaction.atomic():
+        getattr(contact, kind).add(*tags_resolve(franchise=contact.franchise, names=names))
+
+
 def contact_upsert(
     *,
     franchise: Franchise,
@@ -84,15 +166,21 @@ def contact_upsert(
     alternate_phones: Iterable[str] = (),
     tags: Iterable[str] | None = None,
     primary_contact_tags: Iterable[str] | None = None,
+    locations: Iterable[uuid.UUID | str] | None = None,
     **fields: Any,
 ) -> tuple[Contact, bool]:
-    """Create the contact owning `primary_phone` (already E.164), or update the existing contact that
-    owns it or any of `alternate_phones`. Returns (contact, created).
+    """Create the contact owning `primary_phone`, or update the existing contact that owns it or any
+    of `alternate_phones` (phones in any format the franchise's region reads). `locations` (ids of
+    the franchise's locations) replaces the contact's. Returns (contact, created).
+    Raises BadContactPhone, UnknownLocation or PhoneTaken, and then nothing is kept.
 
     Two concurrent calls with one new phone make one contact: the loser's ContactPhone insert
     waits on the winner's unique-index entry, fails, and the retry finds and updates the winner.
     """
-    alternate_phones = list(alternate_phones)
+    primary_phone = _phones(franchise, [primary_phone], "primary_phone")[0]
+    alternate_phones = _phones(franchise, alternate_phones, "alternate_phones")
+    found_locations = _locations(franchise, locations) if locations is not None else None
+    fields = _with_rules(fields)
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -104,7 +192,7 @@ def contact_upsert(
                     for name, value in fields.items():
                         setattr(contact, name, value)
                     contact.save()
-                merged = alternate_phones if created else [*contact.alternate_phones, *alternate_phones]
+                merged = list(alternate_phones) if created else [*contact.alternate_phones, *alternate_phones]
                 primary = primary_phone if created or not contact.primary_phone else contact.primary_phone
                 if primary != primary_phone:
                     merged.append(primary_phone)
@@ -113,8 +201,44 @@ def contact_upsert(
                     contact.tags.set(tags_resolve(franchise=franchise, names=tags))
                 if primary_contact_tags is not None:
                     contact.primary_contact_tags.set(tags_resolve(franchise=franchise, names=primary_contact_tags))
+                if found_locations is not None:
+                    contact.locations.set(found_locations)
                 return contact, created
         except PhoneTaken:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def contact_update(*, franchise: Franchise, contact_id: int, changes: Mapping[str, Any]) -> Contact:
+    """Apply `changes` (only the fields a client sent: plain fields, `primary_phone`,
+    `alternate_phones`, `tags`, `primary_contact_tags`, `location_id`) to the franchise's contact,
+    all or nothing. Raises ContactNotFound, BadContactPhone, UnknownLocation or PhoneTaken."""
+    primary = None
+    if changes.get("primary_phone") is not None:
+        primary = _phones(franchise, [changes["primary_phone"]], "primary_phone")[0]
+    alternates = (
+        _phones(franchise, changes["alternate_phones"], "alternate_phones") if "alternate_phones" in changes else None
+    )
+    locations = _locations(franchise, changes["location_id"]) if "location_id" in changes else None
+    with transaction.atomic():
+        # Lock the row: two updates of one contact apply one after the other, never interleaved.
+        contact = Contact.objects.select_for_update().filter(franchise=franchise, pk=contact_id).first()
+        if contact is None:
+            raise ContactNotFound()
+        for name, value in _with_rules({k: v for k, v in changes.items() if k in CONTACT_FIELDS}).items():
+            setattr(contact, name, value)
+        contact.save()
+        if "primary_phone" in changes or alternates is not None:
+            contact_set_phones(
+                contact=contact,
+                primary=primary if "primary_phone" in changes else contact.primary_phone,
+                alternates=alternates if alternates is not None else contact.alternate_phones,
+            )
+        if "tags" in changes:
+            contact.tags.set(tags_resolve(franchise=franchise, names=changes["tags"]))
+        if "primary_contact_tags" in changes:
+            contact.primary_contact_tags.set(tags_resolve(franchise=franchise, names=changes["primary_contact_tags"]))
+        if locations is not None:
+            contact.locations.set(locations)
+    return contact

@@ -6,30 +6,25 @@ HTMX sends the same POSTs and swaps in the returned fragment instead.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.db import transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from calls.access import get_call_for_user
-from calls.models import Call
+from calls.queries import calls_with_phones
 from config.errors import BadFilter
 from config.htmx import wants_fragment
-from config.keyset import BadCursor
+from config.keyset import BadCursor, Page, two_way_page
 from contacts import queries
 from contacts.access import get_contact_for_user
+from contacts.forms import NOTES_MAX, TAG_NAME_MAX, ContactFilterForm, NotesForm, TagForm
 from contacts.models import Contact, Tag
-from contacts.services import contact_find_by_phones, tags_resolve
+from contacts.services import contact_find_by_phones, contact_tags_add
 from franchises.access import staff_view
 
 PAGE_SIZE = 25
 TAG_KINDS = {"tags": "Contact tags", "primary_contact_tags": "Primary-contact tags"}
-TAG_NAME_MAX = Tag._meta.get_field("name").max_length
-NOTES_MAX = 10_000
 
 
 @require_GET
@@ -38,47 +33,32 @@ NOTES_MAX = 10_000
 def contact_list(request: HttpRequest) -> HttpResponse:
     """Contacts in id order, with search and a tag filter in the query string."""
     franchise = request.workspace.franchise
-    raw = {"search": request.GET.get("search", "").strip(), "tag": request.GET.get("tag", "").strip()}
-    context = {"raw": raw, "rows": [], "newer": None, "older": None, "error": None}
-    status = 200
-    try:
-        filters = queries.ContactFilters.parse(franchise, search=raw["search"] or None, tag=raw["tag"] or None)
-        qs = queries.contacts_for(franchise, filters).prefetch_related("tags")
-        after, before = request.GET.get("after"), request.GET.get("before")
-        if before:
-            rows = list(queries.keyset_before(qs, before)[: PAGE_SIZE + 1])
-            more_newer, more_older = len(rows) > PAGE_SIZE, True
-            rows = rows[:PAGE_SIZE][::-1]
-        else:
-            rows = list(queries.keyset_after(qs, after)[: PAGE_SIZE + 1])
-            more_newer, more_older = bool(after), len(rows) > PAGE_SIZE
-            rows = rows[:PAGE_SIZE]
-        if rows:
-            context["newer"] = queries.next_cursor(rows[0].id) if more_newer else None
-            context["older"] = queries.next_cursor(rows[-1].id) if more_older else None
-        context["rows"] = rows
-    except (BadFilter, BadCursor) as exc:
-        context["error"], status = str(exc), 400
-    query = {k: v for k, v in raw.items() if v}
-    context["newer_url"] = "?" + urlencode({**query, "before": context["newer"]}) if context["newer"] else None
-    context["older_url"] = "?" + urlencode({**query, "after": context["older"]}) if context["older"] else None
+    form = ContactFilterForm(request.GET)
+    page, error = Page([]), None
+    if form.is_valid():
+        try:
+            filters = queries.ContactFilters.parse(
+                franchise, search=form.cleaned_data["search"] or None, tag=form.cleaned_data["tag"] or None
+            )
+            page = two_way_page(
+                queries.contacts_for(franchise, filters).prefetch_related("tags"),
+                after=request.GET.get("after"),
+                before=request.GET.get("before"),
+                size=PAGE_SIZE,
+                rows_after=queries.keyset_after,
+                rows_before=queries.keyset_before,
+                cursor_of=lambda contact: queries.next_cursor(contact.id),
+            )
+        except (BadFilter, BadCursor) as exc:
+            error = str(exc)
+    raw = form.query()
+    context = {"form": form, "raw": raw, "rows": page.rows, "error": error}
+    context["newer_url"], context["older_url"] = page.links(raw)
+    status = 400 if error or form.errors else 200
     if wants_fragment(request):
         return render(request, "contacts/list.html#rows", context, status=status)
     context["all_tags"] = Tag.objects.filter(franchise=franchise).order_by("name")
     return render(request, "contacts/list.html", context, status=status)
-
-
-def _calls_of(contact: Contact):
-    phones = contact.phones
-    if not phones:
-        return Call.objects.none()
-    return (
-        Call.objects.filter(franchise_id=contact.franchise_id)
-        .filter(Q(caller_id_e164__in=phones) | Q(callback_number_e164__in=phones) | Q(customer_phone_e164__in=phones))
-        .select_related("location")
-        .defer("transcript", "transcript_turns")
-        .order_by("-timestamp", "-id")
-    )
 
 
 def _tag_context(contact: Contact, kind: str, error: str | None = None) -> dict:
@@ -100,7 +80,11 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         "contact": contact,
         "editing_notes": request.GET.get("edit") == "notes",
         "tag_editors": [_tag_context(contact, kind) for kind in TAG_KINDS],
-        "calls": list(_calls_of(contact)[:50]),
+        "calls": list(
+            calls_with_phones(contact.franchise_id, contact.phones)
+            .select_related("location")
+            .defer("transcript", "transcript_turns")[:50]
+        ),
     }
     if wants_fragment(request) and request.GET.get("part") == "notes":
         return render(request, "contacts/detail.html#notes", context)
@@ -112,10 +96,10 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
 def contact_notes(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Save the notes; HTMX gets the notes block back, a plain form post is sent back to the page."""
     contact = get_contact_for_user(request, contact_id)
-    notes = request.POST.get("notes")
-    if notes is None or len(notes) > NOTES_MAX:
+    form = NotesForm(request.POST)
+    if not form.is_valid():
         return HttpResponse(f"notes is required and at most {NOTES_MAX} characters", status=400)
-    contact.notes = notes.strip() or None
+    contact.notes = form.cleaned_data["notes"].strip() or None
     contact.save(update_fields=["notes", "updated_at"])
     if not request.htmx:
         return redirect("contacts:detail", contact_id=contact.pk)
@@ -139,11 +123,10 @@ def contact_tag_add(request: HttpRequest, contact_id: int, kind: str) -> HttpRes
     if kind not in TAG_KINDS:
         raise Http404("No such tag list")
     contact = get_contact_for_user(request, contact_id)
-    name = " ".join(request.POST.get("name", "").split())
-    if not name or len(name) > TAG_NAME_MAX:
-        return _tag_response(request, contact, kind, f"A tag needs a name of 1 to {TAG_NAME_MAX} characters.")
-    with transaction.atomic():
-        getattr(contact, kind).add(*tags_resolve(franchise=request.workspace.franchise, names=[name]))
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        return _tag_response(request, contact, kind, form.errors["name"][0])
+    contact_tags_add(contact=contact, kind=kind, names=[form.cleaned_data["name"]])
     return _tag_response(request, contact, kind)
 
 

@@ -256,8 +256,9 @@ def demo_seed(*, calls: int = 300, contacts: int = 60, now: datetime | None = No
                 tags.append("VIP")
             if not person.get("calls"):
                 tags.append("New Lead")
-            contact, _ = contact_upsert(
+            contact_upsert(
                 franchise=franchise,
+                locations=[locations[person["location"]].pk],
                 primary_phone=person["phone"],
                 alternate_phones=[person["alternate"]] if person["alternate"] else [],
                 tags=tags,
@@ -277,7 +278,6 @@ def demo_seed(*, calls: int = 300, contacts: int = 60, now: datetime | None = No
                 is_verified=person.get("calls", 0) > 0,
                 notes="Prefers morning calls." if rng.random() < 0.3 else None,
             )
-            contact.locations.set([locations[person["location"]]])
 
         password = demo_password()
         user = User.objects.filter(username=DEMO_USERNAME).first()

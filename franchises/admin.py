@@ -151,23 +151,12 @@ class ApiTokenAdmin(ScopedAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        # Issue through the model so the plaintext exists only in this response, never in the database.
-        token, plaintext = ApiToken.issue(
-            franchise=form.cleaned_data["franchise"],
-            label=form.cleaned_data.get("label") or "",
-            expires_in_days=form.cleaned_data.get("expires_in_days"),
-        )
-        obj.pk, obj.prefix, obj.token_hash, obj.created_at, obj.expires_at = (
-            token.pk,
-            token.prefix,
-            token.token_hash,
-            token.created_at,
-            token.expires_at,
-        )
-        obj._state.adding = False
-        request._issued_token_plaintext = plaintext
+        if not change:
+            # The plaintext exists only in this response, never in the database.
+            request._issued_token_plaintext = obj.set_new_secret(
+                expires_in_days=form.cleaned_data.get("expires_in_days")
+            )
+        super().save_model(request, obj, form, change)
 
     def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
         plaintext = getattr(request, "_issued_token_plaintext", None)

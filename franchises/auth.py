@@ -6,7 +6,8 @@ The franchise always comes from the token (`request.auth.franchise`), never from
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -39,6 +40,25 @@ PG_TOKEN_KEYS = (
     "keys AS (SELECT 't:' || token_id || ':m:' || %(minute)s AS mk, 't:' || token_id || ':d:' || %(date)s AS dk "
     "FROM token)"
 )
+
+
+class TokenRow(NamedTuple):
+    """A row of `PG_AUTHENTICATE(_AND_COUNT)`: the `token` CTE's columns, then `PG_COUNTS`'s."""
+
+    token_id: int
+    franchise_id: object
+    token_hash: str
+    last_used_at: datetime | None
+    name: str
+    timezone: str
+    phone_region: str
+    created_at: datetime
+    minute_count: int | None = None
+    day_count: int | None = None
+    minute_before: int | None = None
+    day_before: int | None = None
+
+
 PG_AUTHENTICATE = f"WITH {PG_TOKEN} SELECT * FROM token"
 PG_AUTHENTICATE_AND_COUNT = f"WITH {PG_TOKEN}, {PG_TOKEN_KEYS}, {PG_COUNT} SELECT token.*, {PG_COUNTS} FROM token, keys"
 
@@ -76,9 +96,12 @@ def _pg_authenticate(digest: str, count: bool) -> tuple[ApiToken, RateLimitState
         row = cursor.fetchone()
     if row is None:
         return None
-    token = ApiToken.from_db(DEFAULT_DB_ALIAS, TOKEN_FIELDS, row[:4])
-    token.franchise = Franchise.from_db(DEFAULT_DB_ALIAS, FRANCHISE_FIELDS, (row[1], *row[4:8]))
-    return token, windows.db_state(*row[8:]) if count else None
+    r = TokenRow(*row)
+    token = ApiToken.from_db(DEFAULT_DB_ALIAS, TOKEN_FIELDS, (r.token_id, r.franchise_id, r.token_hash, r.last_used_at))
+    token.franchise = Franchise.from_db(
+        DEFAULT_DB_ALIAS, FRANCHISE_FIELDS, (r.franchise_id, r.name, r.timezone, r.phone_region, r.created_at)
+    )
+    return token, windows.db_state(r.minute_count, r.day_count, r.minute_before, r.day_before) if count else None
 
 
 def client_address(request: HttpRequest) -> str:

@@ -136,16 +136,19 @@ class ApiToken(models.Model):
         cls, *, franchise: Franchise, label: str = "", expires_in_days: int | None = None
     ) -> tuple[ApiToken, str]:
         """Create a token and return it with its plaintext, which is never stored."""
-        plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
-        token = cls.objects.create(
-            franchise=franchise,
-            label=label,
-            prefix=plaintext[:TOKEN_DISPLAY_LENGTH],
-            token_hash=hash_token(plaintext),
-            expires_at=expires_at,
-        )
+        token = cls(franchise=franchise, label=label)
+        plaintext = token.set_new_secret(expires_in_days=expires_in_days)
+        token.save()
         return token, plaintext
+
+    def set_new_secret(self, *, expires_in_days: int | None = None) -> str:
+        """Give this unsaved token a new secret (its prefix and hash) and an expiry; returns the
+        plaintext, the only copy there will ever be."""
+        plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.prefix = plaintext[:TOKEN_DISPLAY_LENGTH]
+        self.token_hash = hash_token(plaintext)
+        self.expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+        return plaintext
 
     @property
     def is_active(self) -> bool:

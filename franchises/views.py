@@ -10,9 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from franchises.access import staff_view, workspace_select
+from franchises.forms import TOKEN_EXPIRY_CHOICES, TokenForm
 from franchises.models import ApiToken
-
-TOKEN_EXPIRY_CHOICES = [("", "Never"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
 
 
 @require_POST
@@ -45,18 +44,11 @@ def _token_context(request: HttpRequest, **extra) -> dict:
 @staff_view(owner_only=True)
 def token_create(request: HttpRequest) -> HttpResponse:
     """Issue a token and show its plaintext this once (it is stored only as a hash)."""
-    label = " ".join(request.POST.get("label", "").split())
-    expiry = request.POST.get("expires_in_days", "")
-    errors = []
-    if len(label) > ApiToken._meta.get_field("label").max_length:
-        errors.append("The label is at most 100 characters.")
-    if expiry not in {value for value, _ in TOKEN_EXPIRY_CHOICES}:
-        errors.append("Choose an expiry from the list.")
-    if errors:
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        errors = [message for messages in form.errors.values() for message in messages]
         return render(request, "franchises/tokens.html", _token_context(request, errors=errors), status=400)
-    token, plaintext = ApiToken.issue(
-        franchise=request.workspace.franchise, label=label, expires_in_days=int(expiry) if expiry else None
-    )
+    token, plaintext = ApiToken.issue(franchise=request.workspace.franchise, **form.cleaned_data)
     # Rendered, not redirected: the plaintext must never be stored, not even in the session.
     response = render(request, "franchises/tokens.html", _token_context(request, new_token=token, plaintext=plaintext))
     response["Cache-Control"] = "no-store"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
 
 from calls.models import Call
 from franchises.models import Franchise, Location, Membership
@@ -70,6 +71,19 @@ def bob(franchise_a) -> User:
 @pytest.fixture
 def carol(franchise_b) -> User:
     return _staff("carol", franchise_b, Membership.Role.OWNER)
+
+
+@pytest.fixture
+def signed_in(db):
+    """`signed_in(alice)`: a test client signed in with the persona's password (keyword arguments,
+    e.g. `enforce_csrf_checks=True`, go to the Client)."""
+
+    def sign_in(user: User, **kwargs) -> Client:
+        client = Client(**kwargs)
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return sign_in
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from django.core.files import File
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from calls.models import Recording
@@ -17,12 +16,6 @@ from contacts.services import contact_upsert
 from tests.conftest import PASSWORD
 
 AUDIO = Path(__file__).resolve().parents[2] / "demo" / "audio" / "burst_pipe.mp3"
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def add_recording(call) -> Recording:
@@ -47,7 +40,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(db, client, url):
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
-def test_owner_and_agent_both_see_their_franchise_calls(alice, bob, franchise_a, make_call):
+def test_owner_and_agent_both_see_their_franchise_calls(alice, bob, franchise_a, make_call, signed_in):
     call = make_call(franchise_a, customer_name="Dana Flood")
     for user in (alice, bob):
         response = signed_in(user).get("/calls/")
@@ -56,7 +49,7 @@ def test_owner_and_agent_both_see_their_franchise_calls(alice, bob, franchise_a,
         assert signed_in(user).get(f"/calls/{call.conversation_id}/").status_code == 200
 
 
-def test_carol_gets_404_for_franchise_a_call_and_its_audio(carol, franchise_a, franchise_b, make_call):
+def test_carol_gets_404_for_franchise_a_call_and_its_audio(carol, franchise_a, franchise_b, make_call, signed_in):
     call = make_call(franchise_a)
     add_recording(call)
     client = signed_in(carol)
@@ -76,7 +69,9 @@ def test_a_user_without_any_franchise_is_told_so(db, django_user_model, client):
 # --- list: filters, search, paging, fragment ----------------------------------------------------
 
 
-def test_filters_narrow_the_list_and_stay_in_the_form(alice, franchise_a, location_a, location_a2, make_call):
+def test_filters_narrow_the_list_and_stay_in_the_form(
+    alice, franchise_a, location_a, location_a2, make_call, signed_in
+):
     north = make_call(franchise_a, location=location_a, call_category="billing", agent_type="daytime")
     south = make_call(franchise_a, location=location_a2, call_category="billing", agent_type="afterhours")
     add_recording(south)
@@ -95,14 +90,14 @@ def test_filters_narrow_the_list_and_stay_in_the_form(alice, franchise_a, locati
     assert f'<option value="{location_a2.pk}" selected>' in page
 
 
-def test_each_category_and_agent_type_is_offered_once(alice, franchise_a, make_call):
+def test_each_category_and_agent_type_is_offered_once(alice, franchise_a, make_call, signed_in):
     for category in ["billing", "billing", "estimate", "billing"]:
         make_call(franchise_a, call_category=category, agent_type="daytime")
     page = signed_in(alice).get("/calls/").content.decode()
     assert re.findall(r'<option value="(billing|estimate|daytime)"', page) == ["billing", "estimate", "daytime"]
 
 
-def test_date_range_is_whole_days_in_the_franchise_zone(alice, franchise_a, make_call):
+def test_date_range_is_whole_days_in_the_franchise_zone(alice, franchise_a, make_call, signed_in):
     # 03:00 UTC on June 23 is still June 22 in Chicago.
     late = make_call(franchise_a, timestamp=datetime(2026, 6, 23, 3, 0, tzinfo=UTC))
     make_call(franchise_a, timestamp=datetime(2026, 6, 24, 15, 0, tzinfo=UTC))
@@ -110,7 +105,7 @@ def test_date_range_is_whole_days_in_the_franchise_zone(alice, franchise_a, make
     assert row_ids(response) == [late.conversation_id]
 
 
-def test_search_finds_a_word_said_in_the_call(alice, franchise_a, make_call):
+def test_search_finds_a_word_said_in_the_call(alice, franchise_a, make_call, signed_in):
     wanted = make_call(franchise_a, transcript="Agent: Hello. Caller: The dishwasher leaked everywhere.")
     make_call(franchise_a, transcript="Agent: Hello. Caller: I need a quote for mold.")
     response = signed_in(alice).get("/calls/", {"q": "dishwasher"})
@@ -119,7 +114,7 @@ def test_search_finds_a_word_said_in_the_call(alice, franchise_a, make_call):
     assert f"/calls/{wanted.conversation_id}/?q=dishwasher" in response.content.decode()
 
 
-def test_search_finds_a_caller_by_phone_in_any_format(alice, franchise_a, make_call):
+def test_search_finds_a_caller_by_phone_in_any_format(alice, franchise_a, make_call, signed_in):
     wanted = make_call(franchise_a, caller_id="+13125550188")
     make_call(franchise_a, caller_id="+13125550199")
     assert row_ids(signed_in(alice).get("/calls/", {"q": "(312) 555-0188"})) == [wanted.conversation_id]
@@ -129,13 +124,13 @@ def test_search_finds_a_caller_by_phone_in_any_format(alice, franchise_a, make_c
     "params",
     [{"start": "2026-13-01"}, {"location": "not-a-uuid"}, {"has_recording": "maybe"}, {"after": "tampered"}],
 )
-def test_bad_filters_are_a_clear_400_not_a_500(alice, params):
+def test_bad_filters_are_a_clear_400_not_a_500(alice, params, signed_in):
     response = signed_in(alice).get("/calls/", params)
     assert response.status_code == 400
     assert b'data-testid="filter-error"' in response.content
 
 
-def test_keyset_paging_goes_older_and_back_newer_without_repeats(alice, franchise_a, make_call):
+def test_keyset_paging_goes_older_and_back_newer_without_repeats(alice, franchise_a, make_call, signed_in):
     base = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     # Thirty calls, several sharing one second so the (timestamp, id) tie-break matters.
     calls = [make_call(franchise_a, timestamp=base - timedelta(seconds=i // 3)) for i in range(30)]
@@ -157,7 +152,7 @@ def test_keyset_paging_goes_older_and_back_newer_without_repeats(alice, franchis
     assert 'data-testid="page-newer"' not in back.content.decode()
 
 
-def test_paging_links_keep_the_filters(alice, franchise_a, make_call):
+def test_paging_links_keep_the_filters(alice, franchise_a, make_call, signed_in):
     for _ in range(26):
         make_call(franchise_a, agent_type="daytime")
     page = signed_in(alice).get("/calls/", {"agent_type": "daytime", "location": ""}).content.decode()
@@ -166,7 +161,7 @@ def test_paging_links_keep_the_filters(alice, franchise_a, make_call):
     assert "location=" not in link
 
 
-def test_htmx_gets_only_the_rows_and_a_normal_request_the_whole_page(alice, franchise_a, make_call):
+def test_htmx_gets_only_the_rows_and_a_normal_request_the_whole_page(alice, franchise_a, make_call, signed_in):
     make_call(franchise_a)
     client = signed_in(alice)
     full = client.get("/calls/")
@@ -180,7 +175,7 @@ def test_htmx_gets_only_the_rows_and_a_normal_request_the_whole_page(alice, fran
     assert b"<html" in restore.content
 
 
-def test_the_rows_take_the_same_queries_for_3_or_30_calls(alice, franchise_a, location_a, make_call):
+def test_the_rows_take_the_same_queries_for_3_or_30_calls(alice, franchise_a, location_a, make_call, signed_in):
     client = signed_in(alice)
     client.get("/calls/")  # the first request stores the current franchise in the session
 
@@ -204,7 +199,7 @@ def test_the_rows_take_the_same_queries_for_3_or_30_calls(alice, franchise_a, lo
 # --- detail ------------------------------------------------------------------------------------
 
 
-def test_call_page_shows_the_call_in_the_franchise_zone(alice, franchise_a, location_a, make_call):
+def test_call_page_shows_the_call_in_the_franchise_zone(alice, franchise_a, location_a, make_call, signed_in):
     call = make_call(
         franchise_a,
         location=location_a,
@@ -222,7 +217,7 @@ def test_call_page_shows_the_call_in_the_franchise_zone(alice, franchise_a, loca
     assert "1962" in page
 
 
-def test_transcript_turns_come_from_stored_start_times(alice, franchise_a, make_call):
+def test_transcript_turns_come_from_stored_start_times(alice, franchise_a, make_call, signed_in):
     call = make_call(
         franchise_a,
         transcript_turns=[
@@ -237,7 +232,7 @@ def test_transcript_turns_come_from_stored_start_times(alice, franchise_a, make_
     assert "≈" not in page
 
 
-def test_transcript_text_is_split_into_turns_with_estimated_times(alice, franchise_a, make_call):
+def test_transcript_text_is_split_into_turns_with_estimated_times(alice, franchise_a, make_call, signed_in):
     call = make_call(franchise_a, duration=100, transcript="Agent: Thanks for calling. Caller: My basement is flooded.")
     add_recording(call)
     page = signed_in(alice).get(f"/calls/{call.conversation_id}/").content.decode()
@@ -247,14 +242,14 @@ def test_transcript_text_is_split_into_turns_with_estimated_times(alice, franchi
     assert 'data-testid="approximate-note"' in page
 
 
-def test_search_words_mark_the_matching_turn(alice, franchise_a, make_call):
+def test_search_words_mark_the_matching_turn(alice, franchise_a, make_call, signed_in):
     call = make_call(franchise_a, transcript="Agent: Hello there. Caller: The dishwasher leaked.")
     page = signed_in(alice).get(f"/calls/{call.conversation_id}/", {"q": "dishwasher"}).content.decode()
     assert page.count("is-match") == 1
     assert re.search(r'is-match"[^>]*>.*?The dishwasher leaked', page, re.S)
 
 
-def test_call_page_links_the_contact_with_the_callers_phone(alice, franchise_a, make_call):
+def test_call_page_links_the_contact_with_the_callers_phone(alice, franchise_a, make_call, signed_in):
     contact, _ = contact_upsert(franchise=franchise_a, primary_phone="+13125550100", first_name="Dana")
     call = make_call(franchise_a, caller_id="(312) 555-0100")
     client = signed_in(alice)
@@ -264,7 +259,7 @@ def test_call_page_links_the_contact_with_the_callers_phone(alice, franchise_a, 
     assert f'href="/contacts/{contact.pk}/" data-testid="linked-contact"' in page
 
 
-def test_call_without_recording_says_so(alice, franchise_a, make_call):
+def test_call_without_recording_says_so(alice, franchise_a, make_call, signed_in):
     call = make_call(franchise_a)
     client = signed_in(alice)
     assert b'data-testid="no-recording"' in client.get(f"/calls/{call.conversation_id}/").content
@@ -274,7 +269,7 @@ def test_call_without_recording_says_so(alice, franchise_a, make_call):
 # --- recording -----------------------------------------------------------------------------------
 
 
-def test_recording_streams_with_range_for_seeking(bob, franchise_a, make_call):
+def test_recording_streams_with_range_for_seeking(bob, franchise_a, make_call, signed_in):
     call = make_call(franchise_a)
     add_recording(call)
     size = AUDIO.stat().st_size
@@ -322,7 +317,7 @@ def test_an_expired_session_sends_htmx_to_sign_in_for_the_whole_page(db, client)
     assert response["HX-Redirect"] == "/accounts/login/?next=/calls/%3Fq%3Dflood"
 
 
-def test_the_dropdowns_offer_only_this_franchise_values_in_order(alice, franchise_a, franchise_b, make_call):
+def test_the_dropdowns_offer_only_this_franchise_values_in_order(alice, franchise_a, franchise_b, make_call, signed_in):
     make_call(franchise_a, call_category="water_damage", agent_type="overflow")
     make_call(franchise_a, call_category="", agent_type="")
     make_call(franchise_a, call_category="billing", agent_type="daytime")
@@ -338,7 +333,7 @@ def test_the_dropdowns_offer_only_this_franchise_values_in_order(alice, franchis
 @pytest.mark.postgres_only
 def test_the_dropdowns_walk_an_index_instead_of_reading_every_call(franchise_a):
     from calls.models import Call
-    from calls.views import _CHOICES_SQL
+    from calls.queries import _CHOICES_SQL
 
     base = datetime(2026, 1, 1, tzinfo=UTC)
     Call.objects.bulk_create(

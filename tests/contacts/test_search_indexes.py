@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
+from calls.queries import CallStatsOfPhones
 from contacts.models import Contact
-from contacts.queries import ContactCallStats, _search
+from contacts.queries import _search
 from contacts.services import contact_upsert
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL indexes")
@@ -48,7 +50,11 @@ def test_call_statistics_are_index_only_scans(franchise_a, make_call):
         make_call(franchise_a, caller_id=f"+1555000{n:04d}", callback_number="+15557654321")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE calls_call")  # index-only scans need the visibility map
-    qs = Contact.objects.filter(franchise=franchise_a).annotate(stats=ContactCallStats()).values("id", "stats")
+    qs = (
+        Contact.objects.filter(franchise=franchise_a)
+        .annotate(stats=CallStatsOfPhones(F("franchise_id"), F("primary_phone"), F("alternate_phones")))
+        .values("id", "stats")
+    )
 
     plan = _plan(*qs.query.sql_with_params(), "enable_seqscan", "enable_bitmapscan")
 

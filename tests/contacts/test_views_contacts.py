@@ -5,17 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 
 from contacts.models import Contact, Tag
 from contacts.services import contact_upsert
-from tests.conftest import PASSWORD
-
-
-def signed_in(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -42,12 +34,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(db, client, url):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_list_shows_only_the_franchise_contacts(alice, carol, dana, erin):
+def test_list_shows_only_the_franchise_contacts(alice, carol, dana, erin, signed_in):
     assert names(signed_in(alice).get("/contacts/")) == ["Dana Flood"]
     assert names(signed_in(carol).get("/contacts/")) == ["Erin"]
 
 
-def test_list_search_and_tag_filter(bob, franchise_a, dana):
+def test_list_search_and_tag_filter(bob, franchise_a, dana, signed_in):
     contact_upsert(franchise=franchise_a, primary_phone="+13125550101", first_name="Sam", tags=["Roofing"])
     client = signed_in(bob)
     assert names(client.get("/contacts/", {"search": "flood"})) == ["Dana Flood"]
@@ -57,7 +49,7 @@ def test_list_search_and_tag_filter(bob, franchise_a, dana):
     assert b"<html" not in fragment.content and names(fragment) == ["Sam"]
 
 
-def test_list_pages_by_id_both_ways(alice, franchise_a):
+def test_list_pages_by_id_both_ways(alice, franchise_a, signed_in):
     for i in range(30):
         contact_upsert(franchise=franchise_a, primary_phone=f"+1312555{i:04d}", first_name=f"P{i:02d}")
     client = signed_in(alice)
@@ -71,7 +63,7 @@ def test_list_pages_by_id_both_ways(alice, franchise_a):
     assert client.get("/contacts/", {"after": "forged"}).status_code == 400
 
 
-def test_detail_shows_the_contact_its_tags_and_its_calls(alice, franchise_a, dana, make_call):
+def test_detail_shows_the_contact_its_tags_and_its_calls(alice, franchise_a, dana, make_call, signed_in):
     call = make_call(franchise_a, caller_id="+13125550100", call_summary="Water in the basement")
     page = signed_in(alice).get(f"/contacts/{dana.pk}/").content.decode()
     assert "Dana Flood" in page
@@ -80,7 +72,7 @@ def test_detail_shows_the_contact_its_tags_and_its_calls(alice, franchise_a, dan
     assert page.count('data-testid="tag-editor"') == 2  # tags and primary-contact tags
 
 
-def test_carol_gets_404_on_franchise_a_contact_and_cannot_change_it(carol, dana):
+def test_carol_gets_404_on_franchise_a_contact_and_cannot_change_it(carol, dana, signed_in):
     client = signed_in(carol)
     assert client.get(f"/contacts/{dana.pk}/").status_code == 404
     assert client.post(f"/contacts/{dana.pk}/tags/add", {"name": "Hacked"}).status_code == 404
@@ -92,7 +84,7 @@ def test_carol_gets_404_on_franchise_a_contact_and_cannot_change_it(carol, dana)
     assert not Tag.objects.filter(name="Hacked").exists()
 
 
-def test_an_agent_adds_a_tag_with_htmx_and_gets_the_editor_back(bob, franchise_a, dana):
+def test_an_agent_adds_a_tag_with_htmx_and_gets_the_editor_back(bob, franchise_a, dana, signed_in):
     response = signed_in(bob).post(
         f"/contacts/{dana.pk}/tags/add", {"name": "  Water   damage "}, headers={"HX-Request": "true"}
     )
@@ -103,18 +95,18 @@ def test_an_agent_adds_a_tag_with_htmx_and_gets_the_editor_back(bob, franchise_a
     assert sorted(t.name for t in dana.tags.all()) == ["VIP", "Water damage"]
 
 
-def test_adding_a_tag_reuses_the_existing_one_ignoring_case(alice, franchise_a, dana):
+def test_adding_a_tag_reuses_the_existing_one_ignoring_case(alice, franchise_a, dana, signed_in):
     signed_in(alice).post(f"/contacts/{dana.pk}/primary_contact_tags/add", {"name": "vip"})
     assert [t.name for t in dana.primary_contact_tags.all()] == ["VIP"]
     assert Tag.objects.filter(franchise=franchise_a).count() == 1
 
 
-def test_without_javascript_a_tag_form_post_returns_to_the_contact(alice, dana):
+def test_without_javascript_a_tag_form_post_returns_to_the_contact(alice, dana, signed_in):
     response = signed_in(alice).post(f"/contacts/{dana.pk}/tags/add", {"name": "Roof"})
     assert response.status_code == 302 and response["Location"] == f"/contacts/{dana.pk}/"
 
 
-def test_removing_a_tag_takes_it_off_the_contact_only(alice, franchise_a, dana):
+def test_removing_a_tag_takes_it_off_the_contact_only(alice, franchise_a, dana, signed_in):
     other, _ = contact_upsert(franchise=franchise_a, primary_phone="+13125550111", first_name="Lee", tags=["VIP"])
     tag = dana.tags.get()
     response = signed_in(alice).post(f"/contacts/{dana.pk}/tags/{tag.pk}/remove", headers={"HX-Request": "true"})
@@ -123,17 +115,17 @@ def test_removing_a_tag_takes_it_off_the_contact_only(alice, franchise_a, dana):
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101])
-def test_a_bad_tag_name_is_a_400_and_changes_nothing(alice, dana, name):
+def test_a_bad_tag_name_is_a_400_and_changes_nothing(alice, dana, name, signed_in):
     response = signed_in(alice).post(f"/contacts/{dana.pk}/tags/add", {"name": name}, headers={"HX-Request": "true"})
     assert response.status_code == 400 and b'role="alert"' in response.content
     assert [t.name for t in dana.tags.all()] == ["VIP"]
 
 
-def test_an_unknown_tag_list_is_a_404(alice, dana):
+def test_an_unknown_tag_list_is_a_404(alice, dana, signed_in):
     assert signed_in(alice).post(f"/contacts/{dana.pk}/friends/add", {"name": "x"}).status_code == 404
 
 
-def test_suggestions_are_the_franchise_tags_containing_what_was_typed(alice, franchise_a, franchise_b, dana):
+def test_suggestions_are_the_franchise_tags_containing_what_was_typed(alice, franchise_a, franchise_b, dana, signed_in):
     Tag.objects.create(franchise=franchise_a, name="Water damage")
     Tag.objects.create(franchise=franchise_a, name="Mold")
     Tag.objects.create(franchise=franchise_b, name="Waterfront")  # another franchise's: never suggested
@@ -141,7 +133,7 @@ def test_suggestions_are_the_franchise_tags_containing_what_was_typed(alice, fra
     assert re.findall(r'<option value="([^"]+)">', body) == ["Water damage"]
 
 
-def test_notes_are_edited_in_place(alice, dana):
+def test_notes_are_edited_in_place(alice, dana, signed_in):
     client = signed_in(alice)
     form = client.get(f"/contacts/{dana.pk}/", {"part": "notes", "edit": "notes"}, headers={"HX-Request": "true"})
     assert b'data-testid="notes-input"' in form.content and b"<html" not in form.content
@@ -154,14 +146,14 @@ def test_notes_are_edited_in_place(alice, dana):
     assert client.post(f"/contacts/{dana.pk}/notes", {"notes": "x"}).status_code == 302
 
 
-def test_notes_that_are_too_long_are_refused(alice, dana):
+def test_notes_that_are_too_long_are_refused(alice, dana, signed_in):
     response = signed_in(alice).post(f"/contacts/{dana.pk}/notes", {"notes": "x" * 10_001})
     assert response.status_code == 400
     dana.refresh_from_db()
     assert dana.notes is None
 
 
-def test_posts_without_the_csrf_token_are_refused(alice, dana):
+def test_posts_without_the_csrf_token_are_refused(alice, dana, signed_in):
     client = signed_in(alice, enforce_csrf_checks=True)
     assert client.post(f"/contacts/{dana.pk}/tags/add", {"name": "Sneaky"}).status_code == 403
     assert client.post(f"/contacts/{dana.pk}/notes", {"notes": "Sneaky"}).status_code == 403

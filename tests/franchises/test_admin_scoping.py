@@ -36,7 +36,7 @@ def both(franchise_a, franchise_b, location_a, location_b, make_call):
             call=call, file=ContentFile(b"ID3-" + key.encode() * 100, name="x.mp3"), size=104, content_type="audio/mpeg"
         )
         contact, _ = contact_upsert(
-            franchise=franchise, primary_phone=f"+1555000000{ord(key)}", tags=[f"Tag {key}"], first_name=f"Person{key}"
+            franchise=franchise, primary_phone=f"+1555000{ord(key):04d}", tags=[f"Tag {key}"], first_name=f"Person{key}"
         )
         data[key] = {"call": call, "contact": contact, "tag": contact.tags.get(), "location": location}
     return data

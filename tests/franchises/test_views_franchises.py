@@ -13,13 +13,6 @@ from calls.models import Recording
 from franchises.models import ApiToken, Membership, hash_token
 from tests.conftest import PASSWORD
 
-
-def signed_in(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
 # --- sign-in, sign-out ---------------------------------------------------------------------------
 
 
@@ -48,7 +41,7 @@ def test_sign_in_goes_to_the_dashboard_and_sign_out_needs_a_post(db, alice):
 # --- switcher -----------------------------------------------------------------------------------
 
 
-def test_a_member_of_two_franchises_switches_between_them(alice, franchise_a, franchise_b, make_call):
+def test_a_member_of_two_franchises_switches_between_them(alice, franchise_a, franchise_b, make_call, signed_in):
     Membership.objects.create(user=alice, franchise=franchise_b, role=Membership.Role.MANAGER)
     call_b = make_call(franchise_b)
     client = signed_in(alice)
@@ -62,14 +55,14 @@ def test_a_member_of_two_franchises_switches_between_them(alice, franchise_a, fr
     assert client.get("/settings/tokens/").status_code == 403
 
 
-def test_nobody_switches_into_a_franchise_they_do_not_belong_to(alice, franchise_b, make_call):
+def test_nobody_switches_into_a_franchise_they_do_not_belong_to(alice, franchise_b, make_call, signed_in):
     call_b = make_call(franchise_b)
     client = signed_in(alice)
     assert client.post("/franchise/switch", {"franchise": str(franchise_b.pk)}).status_code == 400
     assert client.get(f"/calls/{call_b.conversation_id}/").status_code == 404
 
 
-def test_a_removed_membership_takes_effect_at_once(alice, bob, franchise_a):
+def test_a_removed_membership_takes_effect_at_once(alice, bob, franchise_a, signed_in):
     client = signed_in(bob)
     assert client.get("/calls/").status_code == 200
     Membership.objects.filter(user=bob).delete()
@@ -86,7 +79,7 @@ def test_a_superuser_may_pick_any_franchise(db, django_user_model, franchise_a, 
     assert client.get("/settings/tokens/").status_code == 200
 
 
-def test_switching_never_redirects_off_site(alice, franchise_a):
+def test_switching_never_redirects_off_site(alice, franchise_a, signed_in):
     response = signed_in(alice).post(
         "/franchise/switch", {"franchise": str(franchise_a.pk), "next": "https://evil.example/"}
     )
@@ -107,7 +100,7 @@ def test_insights_link_goes_to_the_call_through_sign_in(alice, franchise_a, make
 
 
 def test_insights_link_switches_to_the_calls_franchise_when_the_user_belongs(
-    alice, franchise_a, franchise_b, make_call
+    alice, franchise_a, franchise_b, make_call, signed_in
 ):
     Membership.objects.create(user=alice, franchise=franchise_b, role=Membership.Role.AGENT)
     call_b = make_call(franchise_b)
@@ -117,7 +110,7 @@ def test_insights_link_switches_to_the_calls_franchise_when_the_user_belongs(
     assert client.get(response["Location"]).status_code == 200
 
 
-def test_insights_link_to_another_franchise_or_nonsense(carol, franchise_a, make_call):
+def test_insights_link_to_another_franchise_or_nonsense(carol, franchise_a, make_call, signed_in):
     call = make_call(franchise_a)
     client = signed_in(carol)
     assert client.get(f"/insights?tab=calldata&callId=conv_{call.conversation_id}").status_code == 404
@@ -128,7 +121,7 @@ def test_insights_link_to_another_franchise_or_nonsense(carol, franchise_a, make
 # --- dashboard -----------------------------------------------------------------------------------
 
 
-def test_dashboard_counts_the_last_30_days(alice, carol, franchise_a, franchise_b, location_a, make_call):
+def test_dashboard_counts_the_last_30_days(alice, carol, franchise_a, franchise_b, location_a, make_call, signed_in):
     now = timezone.now()
     calls = [
         make_call(franchise_a, location=location_a, timestamp=now - timedelta(hours=1), duration=60),
@@ -148,12 +141,12 @@ def test_dashboard_counts_the_last_30_days(alice, carol, franchise_a, franchise_
     assert re.search(r'data-testid="kpi-total">1<', signed_in(carol).get("/").content.decode())
 
 
-def test_dashboard_with_no_calls(alice):
+def test_dashboard_with_no_calls(alice, signed_in):
     page = signed_in(alice).get("/").content.decode()
     assert re.search(r'data-testid="kpi-total">0<', page) and "No calls in this period." in page
 
 
-def test_pages_send_a_strict_csp_and_load_htmx_from_our_origin(alice):
+def test_pages_send_a_strict_csp_and_load_htmx_from_our_origin(alice, signed_in):
     response = signed_in(alice).get("/")
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
@@ -164,14 +157,14 @@ def test_pages_send_a_strict_csp_and_load_htmx_from_our_origin(alice):
 # --- API tokens ---------------------------------------------------------------------------------
 
 
-def test_only_owners_manage_tokens(alice, bob, carol):
+def test_only_owners_manage_tokens(alice, bob, carol, signed_in):
     assert signed_in(alice).get("/settings/tokens/").status_code == 200
     assert signed_in(bob).get("/settings/tokens/").status_code == 403
     assert signed_in(bob).post("/settings/tokens/new", {"label": "x", "expires_in_days": ""}).status_code == 403
     assert not ApiToken.objects.exists()
 
 
-def test_creating_a_token_shows_the_plaintext_once(alice, franchise_a):
+def test_creating_a_token_shows_the_plaintext_once(alice, franchise_a, signed_in):
     client = signed_in(alice)
     response = client.post("/settings/tokens/new", {"label": "HubSpot sync", "expires_in_days": "90"})
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
@@ -184,12 +177,12 @@ def test_creating_a_token_shows_the_plaintext_once(alice, franchise_a):
 
 
 @pytest.mark.parametrize("data", [{"label": "x" * 101, "expires_in_days": ""}, {"label": "", "expires_in_days": "7"}])
-def test_bad_token_input_is_a_400_and_creates_nothing(alice, data):
+def test_bad_token_input_is_a_400_and_creates_nothing(alice, data, signed_in):
     assert signed_in(alice).post("/settings/tokens/new", data).status_code == 400
     assert not ApiToken.objects.exists()
 
 
-def test_revoking_a_token_and_carol_cannot_revoke_alices(alice, carol, franchise_a):
+def test_revoking_a_token_and_carol_cannot_revoke_alices(alice, carol, franchise_a, signed_in):
     token, _ = ApiToken.issue(franchise=franchise_a, label="old")
     assert signed_in(carol).post(f"/settings/tokens/{token.pk}/revoke").status_code == 404
     token.refresh_from_db()
@@ -200,7 +193,7 @@ def test_revoking_a_token_and_carol_cannot_revoke_alices(alice, carol, franchise
     assert b"Revoked" in signed_in(alice).get("/settings/tokens/").content
 
 
-def test_token_posts_need_the_csrf_token(alice, franchise_a):
+def test_token_posts_need_the_csrf_token(alice, franchise_a, signed_in):
     token, _ = ApiToken.issue(franchise=franchise_a)
     client = signed_in(alice, enforce_csrf_checks=True)
     assert client.post("/settings/tokens/new", {"label": "x", "expires_in_days": ""}).status_code == 403
@@ -208,7 +201,9 @@ def test_token_posts_need_the_csrf_token(alice, franchise_a):
     assert ApiToken.objects.count() == 1
 
 
-def test_franchise_time_is_shown_in_its_zone(alice, franchise_a, make_call):
-    call = make_call(franchise_a, timestamp=datetime(2026, 1, 5, 15, 30, tzinfo=UTC))
-    assert "9:30 AM" in signed_in(alice).get("/calls/").content.decode()  # Chicago, CST
-    assert call
+def test_franchise_time_is_shown_in_its_zone(alice, franchise_a, make_call, signed_in):
+    make_call(franchise_a, timestamp=datetime(2026, 1, 5, 15, 30, tzinfo=UTC))
+    client = signed_in(alice)
+    assert "9:30 AM" in client.get("/calls/").content.decode()  # Chicago, CST
+    # A fragment too: staff_view sets the zone for every page and partial.
+    assert "9:30 AM" in client.get("/calls/", headers={"HX-Request": "true"}).content.decode()

@@ -1,0 +1,30 @@
+"""How a recording is served: the one answer the Data Share API, the staff player and the admin give."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+from calls.models import Recording
+from calls.queries import StoredRecording
+from calls.streaming import ranged_file_response
+
+
+def recording_response(
+    request: HttpRequest, recording: StoredRecording, *, conversation_id: str, download: bool = False
+) -> HttpResponse:
+    """The audio of `recording` with Range and HEAD. A file gone from storage is a 404 (the API turns
+    it into its JSON error); a row without a size is measured in storage; `download` asks the browser
+    to save it. A franchise's audio: no shared cache (proxy, CDN) may keep or replay it."""
+    storage = Recording._meta.get_field("file").storage
+    filename = f"{conversation_id}.mp3"
+    try:
+        size = recording.size or storage.size(recording.name)
+        response = ranged_file_response(
+            request, storage, recording.name, size=size, content_type=recording.content_type, filename=filename
+        )
+    except FileNotFoundError:
+        raise Http404("Recording not found") from None
+    if download:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
