@@ -1,4 +1,4 @@
-"""Covering indexes for contacts' call statistics (contacts.queries.ContactCallStats).
+"""Covering indexes for contacts' call statistics (calls.queries.CallStatsOfPhones).
 
 A contact's `total_calls` and `last_contact_date` come from the calls whose caller id, callback
 number or customer phone is one of its phones. The plain (franchise, phone) indexes find those calls
