@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from franchises.models import Franchise, Location
@@ -12,6 +13,14 @@ class Call(models.Model):
     The `*_e164` columns hold the normalised phones that link calls to contacts and serve the
     `phone` filter; they are filled from the raw fields by `set_normalized_phones()`.
     """
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        REVIEWED = "reviewed", "Reviewed"
+        NEEDS_CALLBACK = "needs_callback", "Needs call-back"
+        CALLED_BACK = "called_back", "Called back"
+        BOOKED = "booked", "Booked"
+        NOT_NEEDED = "not_needed", "Not needed"
 
     franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="calls")
     location = models.ForeignKey(Location, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
@@ -51,6 +60,16 @@ class Call(models.Model):
     caller_id_e164 = models.CharField(max_length=20, null=True, blank=True, editable=False)
     callback_number_e164 = models.CharField(max_length=20, null=True, blank=True, editable=False)
     customer_phone_e164 = models.CharField(max_length=20, null=True, blank=True, editable=False)
+
+    # Triage: where the call stands with the franchise's staff (see `calls.services.call_state_set`).
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW, db_default=State.NEW)
+    state_reason = models.CharField(
+        max_length=100, blank=True, default="", db_default="", help_text="Why it is not needed (spam, ...)."
+    )
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    state_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,6 +119,8 @@ class Call(models.Model):
             models.Index(fields=["franchise", "caller_id_e164"], name="call_caller_e164"),
             models.Index(fields=["franchise", "callback_number_e164"], name="call_callback_e164"),
             models.Index(fields=["franchise", "customer_phone_e164"], name="call_customer_e164"),
+            # The triage filters and counts.
+            models.Index(fields=["franchise", "state", "-timestamp", "-id"], name="call_state_time"),
         ]
 
     def __str__(self) -> str:

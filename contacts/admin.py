@@ -5,10 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html_join
 
 from calls.queries import call_stats
-from contacts.models import Contact, ContactPhone, Tag
-from contacts.services import PhoneTaken, contact_set_phones
+from contacts.models import Contact, ContactChange, ContactPhone, Tag
+from contacts.services import PhoneTaken, contact_change_record, contact_set_phones, contact_snapshot
 from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 from franchises.phones import InvalidPhone, normalize_phone, normalize_phones
 
@@ -111,7 +112,7 @@ class ContactAdmin(ScopedAdmin):
     list_select_related = ["franchise"]
     autocomplete_fields = ["tags", "primary_contact_tags", "locations"]
     inlines = [ContactPhoneInline]
-    readonly_fields = ["call_history", "crm_id", "crm_updated_at", "created_at", "updated_at"]
+    readonly_fields = ["call_history", "change_history", "crm_id", "crm_updated_at", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["franchise", "first_name", "last_name", "organization_name", "is_business"]}),
         ("Reach", {"fields": ["primary_phone", "alternate_phones", "primary_email", "alternate_emails"]}),
@@ -122,7 +123,13 @@ class ContactAdmin(ScopedAdmin):
             "Address",
             {"fields": ["addr_line1", "addr_line2", "addr_city", "addr_state", "addr_postal", "addr_country"]},
         ),
-        ("History", {"classes": ["collapse"], "fields": ["crm_id", "crm_updated_at", "created_at", "updated_at"]}),
+        (
+            "History",
+            {
+                "classes": ["collapse"],
+                "fields": ["change_history", "crm_id", "crm_updated_at", "created_at", "updated_at"],
+            },
+        ),
     ]
 
     def get_queryset(self, request):
@@ -147,6 +154,27 @@ class ContactAdmin(ScopedAdmin):
     def tag_list(self, obj: Contact) -> str:
         return ", ".join(tag.name for tag in obj.tags.all())
 
+    @admin.display(description="Changes")
+    def change_history(self, obj: Contact) -> str:
+        changes = obj.changes.select_related("by")[:20] if obj.pk else []
+        return (
+            format_html_join(
+                "",
+                "<p>{} · {}{}: {}{}</p>",
+                (
+                    (
+                        f"{change.at:%Y-%m-%d %H:%M} UTC",
+                        change.get_source_display(),
+                        f" ({change.by})" if change.by else "",
+                        "; ".join(f"{name} {before!r} → {after!r}" for name, (before, after) in change.changes.items()),
+                        f" — {change.reason}" if change.reason else "",
+                    )
+                    for change in changes
+                ),
+            )
+            or "—"
+        )
+
     @admin.display(description="Calls")
     def call_history(self, obj: Contact) -> str:
         if not obj.pk or not obj.phones:
@@ -158,10 +186,17 @@ class ContactAdmin(ScopedAdmin):
         return f"{stats.total_calls} call(s), last on {stats.last_contact_date:%Y-%m-%d %H:%M} UTC"
 
     def save_model(self, request, obj, form, change):
+        request._contact_before = contact_snapshot(Contact.objects.get(pk=obj.pk)) if change else {}
         primary, alternates = obj.primary_phone, list(obj.alternate_phones or [])
         super().save_model(request, obj, form, change)
         # Through the service so the ContactPhone rows (and their unique constraint) follow.
         contact_set_phones(contact=obj, primary=primary, alternates=alternates)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # tags and locations land here
+        contact_change_record(
+            form.instance, request._contact_before, source=ContactChange.Source.ADMIN, by=request.user
+        )
 
 
 @admin.register(ContactPhone)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from franchises.models import Franchise, Location
 
@@ -110,3 +112,37 @@ class ContactPhone(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class ContactChange(models.Model):
+    """One change to a contact, for its history: when, who or what made it (a staff user, the API,
+    the CRM sync, the dialer), which fields went from what to what, and why.
+
+    Written by `contacts.services.contact_changes`, around every write of a contact's fields, phones,
+    tags or locations; `changes` maps each field to `[before, after]` (lists as sorted names).
+    """
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Staff"
+        ADMIN = "admin", "Admin"
+        API = "api", "Data Share API"
+        CRM = "crm", "CRM sync"
+        DIALER = "dialer", "Dialer"
+        SYSTEM = "system", "System"
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=16, choices=Source.choices)
+    changes = models.JSONField(default=dict)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["contact", "-at", "-id"], name="contact_change_time")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_source_display()} changed {', '.join(self.changes) or 'nothing'} of contact {self.contact_id}"
+        )

@@ -7,13 +7,15 @@ composition root (`config/api.py`) maps them to HTTP statuses, the admin and pag
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from config.errors import Conflict, DomainError, NotFound
-from contacts.models import Contact, ContactPhone, Tag
+from contacts.models import Contact, ContactChange, ContactPhone, Tag
 from franchises.models import Franchise, Location
 from franchises.phones import InvalidPhone, normalize_phones
 
@@ -95,6 +97,59 @@ def _with_rules(fields: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+# The do-not-disturb flags: staff, the dialer and the CRM sync set them, the API only reads them.
+DO_NOT_FIELDS = frozenset({"do_not_call", "do_not_text", "do_not_email"})
+# What a contact's history follows: its own columns, its phones, and its lists of tags and locations.
+TRACKED_FIELDS = (*sorted(CONTACT_FIELDS | DO_NOT_FIELDS), "primary_phone", "alternate_phones")
+Source = ContactChange.Source
+
+
+def contact_snapshot(contact: Contact) -> dict[str, Any]:
+    """The contact's tracked values as JSON-ready data (None for a contact not saved yet)."""
+    if contact.pk is None:
+        return {}
+    values = {name: getattr(contact, name) for name in TRACKED_FIELDS}
+    values["tags"] = sorted(contact.tags.values_list("name", flat=True))
+    values["primary_contact_tags"] = sorted(contact.primary_contact_tags.values_list("name", flat=True))
+    values["locations"] = sorted(contact.locations.values_list("name", flat=True))
+    return values
+
+
+@contextmanager
+def contact_changes(
+    contact: Contact, *, source: str, by: AbstractBaseUser | None = None, reason: str = ""
+) -> Iterator[None]:
+    """Record what the block changes in the saved `contact` as one `ContactChange` (none when nothing
+    changed). Use it inside the write's transaction, so a refused write leaves no history either."""
+    before = contact_snapshot(contact)
+    yield
+    contact_change_record(contact, before, source=source, by=by, reason=reason)
+
+
+def contact_change_record(
+    contact: Contact, before: dict[str, Any], *, source: str, by: AbstractBaseUser | None = None, reason: str = ""
+) -> None:
+    """Keep what changed since `before` (a `contact_snapshot`; {} for a new contact) as one
+    `ContactChange`; nothing when nothing changed."""
+    after = contact_snapshot(contact)
+    # None and "" are one blank (forms write "", the API null); a new contact records the values it got.
+    blank = (None, "", []) if before else (None, "", [], False)
+    changed = {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if before.get(name) != value and not (before.get(name) in blank and value in blank)
+    }
+    if changed:
+        ContactChange.objects.create(
+            franchise_id=contact.franchise_id,
+            contact=contact,
+            by=by if by is not None and by.is_authenticated else None,
+            source=source,
+            changes=changed,
+            reason=reason[:500],
+        )
+
+
 def contact_set_phones(*, contact: Contact, primary: str | None, alternates: Iterable[str]) -> None:
     """Give `contact` these (already E.164) phones. Raises PhoneTaken when one belongs to another
     contact of the franchise; the caller's transaction then rolls back and nothing changes."""
@@ -152,10 +207,12 @@ def tags_resolve(*, franchise: Franchise, names: Iterable[str]) -> list[Tag]:
     return tags
 
 
-def contact_tags_add(*, contact: Contact, kind: str, names: Iterable[str]) -> None:
+def contact_tags_add(
+    *, contact: Contact, kind: str, names: Iterable[str], by: AbstractBaseUser | None = None, source: str = Source.STAFF
+) -> None:
     """Add tags by name to the contact's `kind` list ("tags" or "primary_contact_tags"), creating
     the franchise's missing tags."""
-    with transaction.atomic():
+    with transaction.atomic(), contact_changes(contact, source=source, by=by):
         getattr(contact, kind).add(*tags_resolve(franchise=contact.franchise, names=names))
 
 
@@ -167,11 +224,15 @@ def contact_upsert(
     tags: Iterable[str] | None = None,
     primary_contact_tags: Iterable[str] | None = None,
     locations: Iterable[uuid.UUID | str] | None = None,
+    by: AbstractBaseUser | None = None,
+    source: str = Source.API,
+    reason: str = "",
     **fields: Any,
 ) -> tuple[Contact, bool]:
     """Create the contact owning `primary_phone`, or update the existing contact that owns it or any
     of `alternate_phones` (phones in any format the franchise's region reads). `locations` (ids of
-    the franchise's locations) replaces the contact's. Returns (contact, created).
+    the franchise's locations) replaces the contact's. Returns (contact, created). The change is
+    kept in the contact's history as made by `by` through `source`.
     Raises BadContactPhone, UnknownLocation or PhoneTaken, and then nothing is kept.
 
     Two concurrent calls with one new phone make one contact: the loser's ContactPhone insert
@@ -186,6 +247,7 @@ def contact_upsert(
             with transaction.atomic():
                 contact = contact_find_by_phones(franchise=franchise, phones=[primary_phone, *alternate_phones])
                 created = contact is None
+                before = {} if created else contact_snapshot(contact)
                 if created:
                     contact = Contact.objects.create(franchise=franchise, **fields)
                 else:
@@ -203,6 +265,7 @@ def contact_upsert(
                     contact.primary_contact_tags.set(tags_resolve(franchise=franchise, names=primary_contact_tags))
                 if found_locations is not None:
                     contact.locations.set(found_locations)
+                contact_change_record(contact, before, source=source, by=by, reason=reason)
                 return contact, created
         except PhoneTaken:
             if attempt == 2:
@@ -210,10 +273,20 @@ def contact_upsert(
     raise AssertionError("unreachable")
 
 
-def contact_update(*, franchise: Franchise, contact_id: int, changes: Mapping[str, Any]) -> Contact:
-    """Apply `changes` (only the fields a client sent: plain fields, `primary_phone`,
-    `alternate_phones`, `tags`, `primary_contact_tags`, `location_id`) to the franchise's contact,
-    all or nothing. Raises ContactNotFound, BadContactPhone, UnknownLocation or PhoneTaken."""
+def contact_update(
+    *,
+    franchise: Franchise,
+    contact_id: int,
+    changes: Mapping[str, Any],
+    by: AbstractBaseUser | None = None,
+    source: str = Source.API,
+    reason: str = "",
+) -> Contact:
+    """Apply `changes` (only the fields a client sent: plain fields, the do-not-call/text/email
+    flags, `primary_phone`, `alternate_phones`, `tags`, `primary_contact_tags`, `location_id`) to
+    the franchise's contact, all or nothing, and keep the change in its history as made by `by`
+    through `source`, for `reason`. Raises ContactNotFound, BadContactPhone, UnknownLocation or
+    PhoneTaken."""
     primary = None
     if changes.get("primary_phone") is not None:
         primary = _phones(franchise, [changes["primary_phone"]], "primary_phone")[0]
@@ -226,7 +299,9 @@ def contact_update(*, franchise: Franchise, contact_id: int, changes: Mapping[st
         contact = Contact.objects.select_for_update().filter(franchise=franchise, pk=contact_id).first()
         if contact is None:
             raise ContactNotFound()
-        for name, value in _with_rules({k: v for k, v in changes.items() if k in CONTACT_FIELDS}).items():
+        before = contact_snapshot(contact)
+        plain = CONTACT_FIELDS | DO_NOT_FIELDS
+        for name, value in _with_rules({k: v for k, v in changes.items() if k in plain}).items():
             setattr(contact, name, value)
         contact.save()
         if "primary_phone" in changes or alternates is not None:
@@ -241,4 +316,5 @@ def contact_update(*, franchise: Franchise, contact_id: int, changes: Mapping[st
             contact.primary_contact_tags.set(tags_resolve(franchise=franchise, names=changes["primary_contact_tags"]))
         if locations is not None:
             contact.locations.set(locations)
+        contact_change_record(contact, before, source=source, by=by, reason=reason)
     return contact
