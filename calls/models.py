@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
+from config.fields import EncryptedTextField
 from franchises.models import Franchise, Location
 from franchises.phones import normalize_phone_or_none
 
@@ -153,3 +155,95 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return f"Recording of {self.call.conversation_id}"
+
+
+class WebhookSecret(models.Model):
+    """A signing secret of the franchise's voice-agent webhook (Standard Webhooks `whsec_…`).
+
+    Stored encrypted (it must be read back to check signatures, so it cannot be hashed). Several may
+    be active at once, so a sender can move to a new secret before the old one is revoked. The
+    plaintext is shown once: to the command that made it, or on the settings page right after.
+    """
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="webhook_secrets")
+    secret = EncryptedTextField()
+    prefix = models.CharField(max_length=20, help_text="The start of the secret, to tell secrets apart.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    shown_at = models.DateTimeField(null=True, blank=True, help_text="When the plaintext was shown (once).")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["franchise", "revoked_at"], name="webhooksecret_active")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}…"  # never the secret
+
+
+class WebhookDelivery(models.Model):
+    """One signed delivery of the voice-agent webhook, by its `webhook-id`: what came of it.
+
+    The row is the idempotency key: a delivery already accepted is answered 200 again and changes
+    nothing. Unsigned requests are never recorded (anyone can send those).
+    """
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    webhook_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    http_status = models.PositiveSmallIntegerField()
+    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
+    conversation_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    replays = models.PositiveIntegerField(default=0, help_text="Later deliveries of the same webhook-id.")
+    last_replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["franchise", "webhook_id"], name="webhookdelivery_unique_id"),
+        ]
+        indexes = [models.Index(fields=["franchise", "-received_at"], name="webhookdelivery_recent")]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return self.webhook_id
+
+
+class RecordingFetch(models.Model):
+    """Fetching a call's audio from the voice-agent platform into storage, retried with backoff.
+
+    Pending until fetched, or failed with the reason once retrying is pointless (refused, too big,
+    not audio) or has gone on for RECORDING_FETCH_RETRY_HOURS. `claimed_until` keeps two workers
+    from fetching one recording at once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        FETCHED = "fetched", "Fetched"
+        FAILED = "failed", "Failed"
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recording_fetch")
+    # Encrypted: a signed storage link is a credential for as long as it lives.
+    source_url = EncryptedTextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now, help_text="Start of the retry window.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="recordingfetch_due")]
+
+    def __str__(self) -> str:
+        return f"Recording fetch of call {self.call_id} ({self.status})"

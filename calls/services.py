@@ -52,7 +52,14 @@ UPDATE_FIELDS = [
 
 
 class BadCall(ValueError):
-    """One call of an import cannot be stored; the message says why in an operator's words."""
+    """One call of an import cannot be stored; the message says why in an operator's words, `field`
+    names the field at fault (as a JSON path: `real_estate.address`, `transcript_turns[2].text`) and
+    `code` is "conflict" when the conversation_id is another franchise's."""
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "bad_call"):
+        super().__init__(message)
+        self.field = field
+        self.code = code
 
 
 @dataclass
@@ -82,25 +89,25 @@ class _Parsed:
     recording_path: Path | None
 
 
-def _text(data: dict[str, Any], name: str, max_length: int | None) -> str | None:
+def _text(data: dict[str, Any], name: str, max_length: int | None, within: str = "") -> str | None:
     value = data.get(name)
     if value is None:
         return "" if name in NOT_NULL_TEXT else None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BadCall(f"{name} must be a string")
+        raise BadCall(f"{within}{name} must be a string", field=f"{within}{name}")
     value = str(value)
     if max_length and len(value) > max_length:
-        raise BadCall(f"{name} is longer than {max_length} characters")
+        raise BadCall(f"{within}{name} is longer than {max_length} characters", field=f"{within}{name}")
     return value
 
 
 def _timestamp(value: Any, franchise: Franchise) -> datetime:
     if not isinstance(value, str) or not value:
-        raise BadCall("timestamp is required (ISO 8601, e.g. 2026-06-22T18:04:11+00:00)")
+        raise BadCall("timestamp is required (ISO 8601, e.g. 2026-06-22T18:04:11+00:00)", field="timestamp")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise BadCall(f"timestamp {value!r} is not ISO 8601") from None
+        raise BadCall(f"timestamp {value!r} is not ISO 8601", field="timestamp") from None
     # A time without an offset is read in the franchise's own time zone, as its staff would say it.
     return moment if moment.tzinfo else moment.replace(tzinfo=franchise.tzinfo)
 
@@ -109,11 +116,11 @@ def _duration(value: Any) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, bool):
-        raise BadCall("duration must be whole seconds")
+        raise BadCall("duration must be whole seconds", field="duration")
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or value < 0 or value > 2_000_000_000:
-        raise BadCall(f"duration {value!r} must be whole seconds (a number or a string of digits)")
+        raise BadCall(f"duration {value!r} must be whole seconds (a number or a string of digits)", field="duration")
     return value
 
 
@@ -121,18 +128,22 @@ def _turns(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise BadCall("transcript_turns must be a list")
+        raise BadCall("transcript_turns must be a list", field="transcript_turns")
     turns = []
     for i, turn in enumerate(value):
         if not isinstance(turn, dict):
-            raise BadCall(f"transcript_turns[{i}] must be an object")
+            raise BadCall(f"transcript_turns[{i}] must be an object", field=f"transcript_turns[{i}]")
         speaker, text, start = turn.get("speaker"), turn.get("text"), turn.get("start", 0)
         if speaker not in ("agent", "caller"):
-            raise BadCall(f'transcript_turns[{i}].speaker must be "agent" or "caller"')
+            raise BadCall(
+                f'transcript_turns[{i}].speaker must be "agent" or "caller"', field=f"transcript_turns[{i}].speaker"
+            )
         if not isinstance(text, str):
-            raise BadCall(f"transcript_turns[{i}].text must be a string")
+            raise BadCall(f"transcript_turns[{i}].text must be a string", field=f"transcript_turns[{i}].text")
         if isinstance(start, bool) or not isinstance(start, int | float) or start < 0:
-            raise BadCall(f"transcript_turns[{i}].start must be seconds (a number >= 0)")
+            raise BadCall(
+                f"transcript_turns[{i}].start must be seconds (a number >= 0)", field=f"transcript_turns[{i}].start"
+            )
         turns.append({"speaker": speaker, "text": text, "start": start})
     return turns
 
@@ -144,14 +155,14 @@ def _location(data: dict[str, Any], locations: dict[str, Location]) -> Location 
         try:
             key = str(uuid.UUID(str(location_id)))
         except ValueError:
-            raise BadCall(f"location_id {location_id!r} is not a uuid") from None
+            raise BadCall(f"location_id {location_id!r} is not a uuid", field="location_id") from None
         if key not in locations:
-            raise BadCall(f"location_id {location_id} is not a location of this franchise")
+            raise BadCall(f"location_id {location_id} is not a location of this franchise", field="location_id")
         return locations[key]
     if name not in (None, ""):
         match = [loc for loc in locations.values() if loc.name == name]
         if not match:
-            raise BadCall(f"location {name!r} is not a location of this franchise")
+            raise BadCall(f"location {name!r} is not a location of this franchise", field="location")
         return match[0]
     return None
 
@@ -165,16 +176,18 @@ def call_from_data(
         raise BadCall("each line must be a JSON object")
     conversation_id = data.get("conversation_id")
     if not isinstance(conversation_id, str) or not conversation_id.strip():
-        raise BadCall("conversation_id is required")
+        raise BadCall("conversation_id is required", field="conversation_id")
     if len(conversation_id) > 100:
-        raise BadCall("conversation_id is longer than 100 characters")
+        raise BadCall("conversation_id is longer than 100 characters", field="conversation_id")
 
     values: dict[str, Any] = {name: _text(data, name, Call._meta.get_field(name).max_length) for name in TEXT_FIELDS}
     real_estate = data.get("real_estate") or {}
     if not isinstance(real_estate, dict):
-        raise BadCall("real_estate must be an object")
+        raise BadCall("real_estate must be an object", field="real_estate")
     for name in Call.REAL_ESTATE_FIELDS:
-        values[f"real_estate_{name}"] = _text(real_estate, name, Call._meta.get_field(f"real_estate_{name}").max_length)
+        values[f"real_estate_{name}"] = _text(
+            real_estate, name, Call._meta.get_field(f"real_estate_{name}").max_length, within="real_estate."
+        )
     turns = _turns(data.get("transcript_turns"))
     if turns and not values["transcript"]:
         values["transcript"] = " ".join(f"{t['speaker'].capitalize()}: {t['text']}" for t in turns)
@@ -196,22 +209,31 @@ def call_from_data(
         # Only a trusted caller (the CLI, reading the operator's own files) passes base_dir; from
         # anyone else a path would let them read files off this machine.
         if base_dir is None:
-            raise BadCall("recording_file is only read from local imports")
+            raise BadCall("recording_file is only read from local imports", field="recording_file")
         if not isinstance(recording_file, str):
-            raise BadCall("recording_file must be a path")
+            raise BadCall("recording_file must be a path", field="recording_file")
         recording_path = base_dir / recording_file
         if not recording_path.is_file():
-            raise BadCall(f"recording_file {recording_file!r} not found")
+            raise BadCall(f"recording_file {recording_file!r} not found", field="recording_file")
     return call, recording_path
 
 
-def _recording_put(recording: Recording, path: Path) -> None:
+def _recording_put(recording: Recording, path: Path, content_type: str | None = None) -> None:
     if recording.file:
         recording.file.delete(save=False)
     with path.open("rb") as fh:
         recording.file.save(path.name, File(fh), save=False)
     recording.size = path.stat().st_size
-    recording.content_type = mimetypes.guess_type(path.name)[0] or "audio/mpeg"
+    recording.content_type = content_type or mimetypes.guess_type(path.name)[0] or "audio/mpeg"
+
+
+def recording_store(*, call: Call, path: Path, content_type: str | None = None) -> Recording:
+    """Put the audio at `path` into storage as `call`'s recording, replacing any earlier one. The
+    content type is guessed from the file name unless given (a fetched file's answer says it)."""
+    recording = Recording.objects.filter(call=call).first() or Recording(call=call)
+    _recording_put(recording, path, content_type)
+    recording.save()
+    return recording
 
 
 def _store_recordings(franchise: Franchise, parsed: list[_Parsed]) -> int:
@@ -265,6 +287,17 @@ def _write_batch(franchise: Franchise, batch: list[_Parsed], result: ImportResul
                 return list(latest.values())
             transaction.set_rollback(True)
     raise RuntimeError("calls kept being taken by another franchise during the import")
+
+
+def call_upsert(*, franchise: Franchise, data: Any) -> tuple[Call, bool]:
+    """One call from the voice-agent webhook, by the import's own rules and upsert; returns the stored
+    call and whether it is new. Raises BadCall (code "conflict" for another franchise's conversation_id)."""
+    locations = {str(loc.pk): loc for loc in Location.objects.filter(franchise=franchise)}
+    call, _ = call_from_data(data, franchise=franchise, locations=locations, base_dir=None)
+    result = ImportResult()
+    if not _write_batch(franchise, [_Parsed(1, call, None)], result):
+        raise BadCall(result.errors[0][1], field="conversation_id", code="conflict")
+    return Call.objects.get(conversation_id=call.conversation_id), result.created == 1
 
 
 def calls_import(

@@ -268,6 +268,10 @@ OUTBOUND_HTTP_TIMEOUT = envfloat("OUTBOUND_HTTP_TIMEOUT", 10.0)
 # Hosts (`host` or `host:port`) exempt from the outbound guard's address and port rules (config/outbound.py):
 # for local development and tests only, e.g. 127.0.0.1. Empty in production.
 OUTBOUND_ALLOWED_HOSTS = envlist("OUTBOUND_ALLOWED_HOSTS", "")
+# The voice-agent webhook's audio fetch (calls/recording_fetch.py): the largest file taken, and how
+# long a fetch that keeps failing is retried (with backoff) before it is marked failed.
+RECORDING_FETCH_MAX_BYTES = envint("RECORDING_FETCH_MAX_BYTES", 100 * 1024 * 1024)
+RECORDING_FETCH_RETRY_HOURS = envfloat("RECORDING_FETCH_RETRY_HOURS", 6.0)
 
 LOGGING = {
     "version": 1,

@@ -223,10 +223,15 @@ def _db_increment(key: str, reset: int) -> int:
         return cursor.fetchone()[0]
 
 
-def _db_purge_expired(now: datetime) -> None:
+def _db_purge_expired(now: datetime) -> int:
     from franchises.models import RateLimitCounter
 
-    RateLimitCounter.objects.filter(expires_at__lt=now - timedelta(minutes=5)).delete()
+    return RateLimitCounter.objects.filter(expires_at__lt=now - timedelta(minutes=5)).delete()[0]
+
+
+def ratelimit_counters_purge(*, now: datetime | None = None) -> int:
+    """Delete the database counters whose window is over (Redis expires its own); returns how many."""
+    return _db_purge_expired(now or datetime.now(UTC))
 
 
 # --- Redis ----------------------------------------------------------------------------------------

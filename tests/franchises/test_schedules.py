@@ -1,0 +1,41 @@
+"""setup_schedules: every app's schedules.py kept in django-q2, idempotently."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from franchises import schedules_sync
+from franchises.schedules_sync import declared_schedules
+
+
+def run() -> str:
+    out = StringIO()
+    call_command("setup_schedules", stdout=out)
+    return out.getvalue().strip().splitlines()[-1]
+
+
+@pytest.mark.django_db
+def test_migrate_already_made_every_declared_schedule_and_running_again_changes_nothing():
+    declared = declared_schedules()
+    assert {"calls.recordings_fetch_due", "franchises.ratelimit_counters_purge"} <= set(declared)
+    assert set(Schedule.objects.values_list("name", flat=True)) >= set(declared)
+    assert run() == "schedules: 0 created, 0 updated, 0 deleted"
+    row = Schedule.objects.get(name="calls.recordings_fetch_due")
+    assert (row.func, row.schedule_type, row.minutes, row.repeats) == ("calls.tasks.recordings_fetch_due", "I", 1, -1)
+
+
+@pytest.mark.django_db
+def test_a_changed_entry_is_updated_a_removed_one_deleted_and_hand_made_ones_left_alone(monkeypatch):
+    Schedule.objects.create(name="nightly report by hand", func="math.floor", schedule_type="D")
+    Schedule.objects.create(name="calls.retired_job", func="calls.tasks.gone", schedule_type="I", minutes=5)
+    original = declared_schedules()
+    changed = {**original, "calls.recordings_fetch_due": {**original["calls.recordings_fetch_due"], "minutes": 2}}
+    monkeypatch.setattr(schedules_sync, "declared_schedules", lambda: changed)
+    assert run() == "schedules: 0 created, 1 updated, 1 deleted"
+    assert Schedule.objects.get(name="calls.recordings_fetch_due").minutes == 2
+    assert Schedule.objects.filter(name="nightly report by hand").exists()
+    assert not Schedule.objects.filter(name="calls.retired_job").exists()
