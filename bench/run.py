@@ -58,6 +58,9 @@ TARGETS = {  # key: (target, "ge" | "le", what it is)
     "api_p99_ms_8conn": (25, "le", "subject p99 latency at 8 conns, ms"),
     "recording_seek_ttfb_ms": (5, "le", "mid-file Range request, time to first byte p50, ms"),
     "recording_vs_nginx_throughput": (0.5, "ge", "subject / nginx, 5 MB file, MB/s"),
+    "webhook_rps": (200, "ge", "signed webhook deliveries accepted per second, 8 senders"),
+    "webhook_p99_ms": (100, "le", "webhook delivery p99 latency at 8 senders, ms"),
+    "import_calls_per_s": (3000, "ge", "manage.py import_calls, 100k calls, calls/s (process start included)"),
 }
 
 
@@ -296,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     servers["subject"].ready_path = "/data/openapi.json"
     servers["drf"].ready_path = "/drf/offset/calls"
     results: dict = {}
+    from bench import webhook
+
+    webhook.cleanup(url)
+    hook_secret = webhook.prepare(ds.franchise_b)
     try:
         log("bench: in-process (queries per request, rate limiter)")
         inproc = inprocess.measure(tokens, ds)
@@ -306,9 +313,24 @@ def main(argv: list[str] | None = None) -> int:
         first, per_case = measure_load(servers, ds, tokens, cases, mode, script)
         log("bench: recordings")
         rec = measure_recordings(servers, ds, tokens, mode, script)
+        log("bench: webhook deliveries beside the first page, 8 connections")
+        hooks = webhook.measure_deliveries(
+            servers["subject"].base,
+            url_for(servers, "subject", ds, ""),
+            {"Authorization": f"Bearer {tokens['b']}", "Connection": "close"},
+            ds.franchise_b,
+            hook_secret,
+            mode,
+            OUT / "webhook",
+        )
     finally:
         for s in servers.values():
             s.stop()
+    try:
+        log(f"bench: import_calls, {webhook.IMPORT_CALLS:,} calls")
+        imported = webhook.measure_import(env, ds.franchise_a, OUT)
+    finally:
+        webhook.cleanup(url)
 
     s8 = first["subject@8"]
     base = per_case["first_page:subject"]
@@ -327,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
         "recording_vs_nginx_throughput": ratio(
             rec["throughput:subject"]["mb_per_s"], rec["throughput:nginx"]["mb_per_s"]
         ),
+        "webhook_rps": round(hooks["webhook"]["rps"], 1),
+        "webhook_p99_ms": hooks["webhook"]["p99"],
+        "import_calls_per_s": imported["calls_per_s"],
     }
     results["raw"] = {
         "mode": mode.name,
@@ -342,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         "cases_8conn": per_case,
         "in_process": inproc,
         "recordings": rec,
+        "webhook_8conn": hooks,
+        "import_calls": imported,
         "targets": {k: {"target": t, "direction": h, "what": w} for k, (t, h, w) in TARGETS.items()},
         "elapsed_seconds": round(time.monotonic() - started, 1),
     }
@@ -392,6 +419,11 @@ def report(results: dict) -> str:
         f"{raw['data']['rows_per_second']:,} rows/s, {raw['data']['mb_per_second']} MB/s of transcripts "
         "through COPY (0 when reused).",
         f"Queries per request by page size: {raw['in_process']['queries_by_page_size']}.",
+        f"Webhook at 8 senders: {raw['webhook_8conn']['webhook']['rps']:.0f} deliveries/s, p50 "
+        f"{raw['webhook_8conn']['webhook']['p50']:.2f} ms, p99 {raw['webhook_8conn']['webhook']['p99']:.2f} ms, "
+        f"{raw['webhook_8conn']['webhook']['errors']} errors; the first page beside it "
+        f"{raw['webhook_8conn']['first_page']['rps']:.0f} req/s. import_calls: {raw['import_calls']['calls']:,} "
+        f"calls in {raw['import_calls']['seconds']} s ({raw['import_calls']['output']}).",
     ]
     return "\n".join(lines)
 

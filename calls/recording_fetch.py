@@ -172,3 +172,15 @@ def recording_fetches_due(*, limit: int = 500) -> list[int]:
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
     return list(rows.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def recording_fetches_retry(*, ids: list[int]) -> list[int]:
+    """Start the given fetches over (not those already fetched): pending now, with a new retry window.
+    Returns the ids to queue."""
+    now = timezone.now()
+    rows = RecordingFetch.objects.filter(pk__in=ids).exclude(status=RecordingFetch.Status.FETCHED)
+    retried = list(rows.values_list("pk", flat=True))
+    RecordingFetch.objects.filter(pk__in=retried).update(
+        status=RecordingFetch.Status.PENDING, next_attempt_at=now, started_at=now, claimed_until=None, finished_at=None
+    )
+    return retried

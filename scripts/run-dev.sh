@@ -4,6 +4,9 @@ set -euo pipefail
 BIN=${BIN:-.venv/bin}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# Local development talks to servers on this machine (a voice-agent platform's audio, the fakes);
+# the outbound guard refuses loopback addresses unless they are listed. Never set like this in production.
+export OUTBOUND_ALLOWED_HOSTS=${OUTBOUND_ALLOWED_HOSTS:-127.0.0.1,localhost}
 
 echo
 echo "  Breesy desk is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
