@@ -158,4 +158,6 @@ class RecordingAdmin(DependentRowAdmin):
     @admin.display(description="Recording")
     def player(self, obj: Recording) -> str:
         return recording_player(obj)
+
+
 from calls import webhook_admin  # noqa: E402, F401  (registers the webhook models)
