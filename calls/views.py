@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from calls import queries
 from calls.access import get_call_for_user
 from calls.forms import CallFilterForm
-from calls.models import Call, Recording
+from calls.models import Call, Recording, RecordingFetch
 from calls.recordings import recording_response
 from calls.stats import dashboard_stats
 from calls.transcript import transcript_turns
@@ -88,6 +88,8 @@ def call_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
     contact comes from the contacts app as a fragment (`contacts:for_call`): calls know no contacts."""
     call = get_call_for_user(request, conversation_id)
     recording = Recording.objects.filter(call=call).first()
+    # The webhook's audio fetch, while the recording has not arrived: "pending" or "failed".
+    fetch = None if recording else RecordingFetch.objects.filter(call=call).first()
     turns = transcript_turns(call)
     q = request.GET.get("q", "").strip()[:200]
     words = [w.lower() for w in q.split() if len(w) > 1]
@@ -100,6 +102,7 @@ def call_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
     context = {
         "call": call,
         "recording": recording,
+        "recording_fetch": fetch,
         "turns": turns,
         "matches": matches,
         "q": q,

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from calls.models import RecordingFetch, WebhookDelivery, WebhookSecret
 from calls.recording_fetch import recording_fetches_retry
 from calls.webhooks import webhook_secret_revoke
-from franchises.admin import ScopedAdmin
+from franchises.admin_scoping import ScopedAdmin
 
 
 class ReadOnlyAdmin(ScopedAdmin):

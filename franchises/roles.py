@@ -21,6 +21,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "franchises.apitoken": ("view", "add", "change"),
         "calls.call": ALL,
         "calls.recording": ("view",),
+        "calls.webhookdelivery": ("view",),
+        "calls.recordingfetch": ("view",),
         "contacts.contact": ALL,
         "contacts.contactphone": ("view",),
         "contacts.tag": ALL,

@@ -168,3 +168,16 @@ def test_the_fetch_runs_as_soon_as_the_delivery_commits(client, franchise_a, api
         call = deliver(client, franchise_a, f"{server.url}/rec.mp3")
     assert RecordingFetch.objects.get(call=call).status == "fetched"
     assert api_a.get(f"/data/recordings/{call.conversation_id}").status_code == 200
+
+
+def test_the_call_page_says_recording_pending_then_recording_failed(client, franchise_a, alice):
+    with loopback_server(audio_server(*[503] * 10)) as server:
+        call = deliver(client, franchise_a, f"{server.url}/rec.mp3")
+        client.force_login(alice)
+        page = client.get(f"/calls/{call.conversation_id}/").content.decode()
+        assert 'data-testid="recording-pending"' in page and "Recording pending" in page
+        RecordingFetch.objects.filter(call=call).update(started_at=timezone.now() - timedelta(hours=7))
+        fetch_now()
+    page = client.get(f"/calls/{call.conversation_id}/").content.decode()
+    assert 'data-testid="recording-failed"' in page
+    assert "Recording failed:" in page and "the audio server answered 503" in page
