@@ -39,3 +39,17 @@ def test_a_changed_entry_is_updated_a_removed_one_deleted_and_hand_made_ones_lef
     assert Schedule.objects.get(name="calls.recordings_fetch_due").minutes == 2
     assert Schedule.objects.filter(name="nightly report by hand").exists()
     assert not Schedule.objects.filter(name="calls.retired_job").exists()
+
+
+@pytest.mark.django_db
+def test_the_scheduled_cleanup_deletes_only_expired_rate_limit_counters():
+    from datetime import UTC, datetime, timedelta
+
+    from franchises.models import RateLimitCounter
+    from franchises.tasks import ratelimit_counters_purge
+
+    now = datetime.now(UTC)
+    RateLimitCounter.objects.create(key="m:1:old", count=3, expires_at=now - timedelta(hours=1))
+    RateLimitCounter.objects.create(key="m:1:live", count=3, expires_at=now + timedelta(seconds=30))
+    assert ratelimit_counters_purge() == 1
+    assert list(RateLimitCounter.objects.values_list("key", flat=True)) == ["m:1:live"]
