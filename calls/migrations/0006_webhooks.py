@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0004_call_phone_covering_indexes'),
+        ('calls', '0005_call_state'),
         ('franchises', '0002_ratelimitcounter_unlogged'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
