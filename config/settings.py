@@ -21,35 +21,35 @@ def env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def envbool(name: str, default: bool) -> bool:
+def _env_parsed(name: str, default, parse, kind: str):
+    """The variable read by `parse`, `default` when unset or empty; a value `parse` refuses stops the
+    app with the variable's name, what it should be and what it was."""
     value = os.environ.get(name)
     if value is None or value == "":
         return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (true/false), got {value!r}")
+    try:
+        return parse(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {kind}, got {value!r}") from None
+
+
+def _bool(value: str) -> bool:
+    words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+    if value.lower() not in words:
+        raise ValueError(value)
+    return words[value.lower()]
+
+
+def envbool(name: str, default: bool) -> bool:
+    return _env_parsed(name, default, _bool, "a boolean (true/false)")
 
 
 def envint(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+    return _env_parsed(name, default, int, "an integer")
 
 
 def envfloat(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+    return _env_parsed(name, default, float, "a number")
 
 
 def envlist(name: str, default: str) -> list[str]:
