@@ -60,8 +60,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
         try:
             page = two_way_page(
                 queries.call_list_rows(franchise, form.cleaned_data["filters"]),
-                after=request.GET.get("after"),
-                before=request.GET.get("before"),
+                request.GET,
                 size=PAGE_SIZE,
                 rows_after=queries.keyset_after,
                 rows_before=queries.keyset_before,

@@ -7,7 +7,7 @@ list), so a client can neither forge nor edit one: a tampered cursor is an error
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -59,17 +59,17 @@ class Page:
 
 def two_way_page(
     qs: QuerySet,
+    query: Mapping[str, str],
     *,
-    after: str | None,
-    before: str | None,
     size: int,
     rows_after: Callable[[QuerySet, str | None], QuerySet],
     rows_before: Callable[[QuerySet, str], QuerySet],
     cursor_of: Callable[[Any], str],
 ) -> Page:
-    """The page of `qs` after the cursor `after` (or before `before`, going back), for staff lists
-    that page both ways. `rows_after(qs, cursor)` gives the rows after a cursor in list order;
+    """The page of `qs` after the cursor in the query string's `after` (or before `before`, going
+    back), for staff lists that page both ways. `rows_after(qs, cursor)` gives the rows after a cursor in list order;
     `rows_before(qs, cursor)` those before it, nearest first; `cursor_of(row)` a row's cursor."""
+    after, before = query.get("after"), query.get("before")
     if before:
         rows = list(rows_before(qs, before)[: size + 1])
         more_newer, more_older = len(rows) > size, True

@@ -42,8 +42,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             )
             page = two_way_page(
                 queries.contacts_for(franchise, filters).prefetch_related("tags"),
-                after=request.GET.get("after"),
-                before=request.GET.get("before"),
+                request.GET,
                 size=PAGE_SIZE,
                 rows_after=queries.keyset_after,
                 rows_before=queries.keyset_before,
