@@ -110,4 +110,4 @@ def make_call():
 
 
 # Tokens, authenticated API clients and recordings for the Data Share API tests.
-pytest_plugins = ["tests.api_fixtures"]
+pytest_plugins = ["tests.api_fixtures", "tests.s3"]
