@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -60,8 +61,9 @@ DEBUG = envbool("DEBUG", True)
 
 _INSECURE_KEY = "django-insecure-local-development-only"
 SECRET_KEY = env("SECRET_KEY", _INSECURE_KEY if DEBUG else "")
-if not DEBUG and (not SECRET_KEY or SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
-    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 32+ characters when DEBUG is off")
+# 50+ characters of 5+ kinds: what `check --deploy` asks of a key (security.W009).
+if not DEBUG and (SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 50+ characters when DEBUG is off")
 
 # Keys of the encrypted fields (config/fields.py): comma-separated Fernet keys, newest first. New values
 # are written under the first; any of them reads. Rotate: put a new key first, run
@@ -112,6 +114,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.proxies.TrustedProxyMiddleware",  # first: everything after reads the client's real address
+    "config.request_log.RequestLogMiddleware",  # off unless REQUEST_LOG (on when DEBUG is off)
+    "config.health.HealthCheckMiddleware",  # /healthz, before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -182,6 +187,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+if not REDIS_URL:
+    # The job cluster's heartbeat (its status, refreshed every half second, kept 3 s), which /healthz
+    # reads from another process: Redis keeps it when configured, else a few files under var/.
+    CACHES["jobs"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": VAR_DIR / "cache" / "jobs",
+    }
+
 Q_CLUSTER = {
     "name": "breesy",
     "workers": envint("Q_WORKERS", 2),
@@ -189,7 +202,7 @@ Q_CLUSTER = {
     "retry": 180,
     "max_attempts": 5,
     "catch_up": False,
-    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default", "cache": "jobs"}),
 }
 
 # --- Auth, sessions, security --------------------------------------------------------------------
@@ -207,8 +220,30 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS: on by default in production (DEBUG off); SECURE_SSL_REDIRECT=false and SECURE_HSTS_SECONDS=0
+# for a production-profile run without TLS on one machine (benchmarks, tests).
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+# Behind a proxy that terminates TLS: the header it sets on HTTPS requests, "X-Forwarded-Proto: https".
+# Believed only from TRUSTED_PROXIES (config/proxies.py drops it from anyone else).
+_ssl_header = env("SECURE_PROXY_SSL_HEADER")
+if _ssl_header:
+    _name, _, _value = _ssl_header.partition(":")
+    if not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', got {_ssl_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+# Reverse proxies (addresses or networks) whose X-Forwarded-For / -Proto we believe; nobody else's.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network") from None
 
 # Strict CSP: no inline script or style; everything comes from our own origin.
 CONTENT_SECURITY_POLICY = {
@@ -233,8 +268,43 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"  # never routed: recordings are streamed through authorised views only
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Recordings: the local disk under MEDIA_ROOT, or S3-compatible object storage when
+# AWS_STORAGE_BUCKET_NAME is set (django-storages' own setting names; credentials may also come from
+# boto3's usual chain, e.g. an instance role, when AWS_ACCESS_KEY_ID is unset).
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config as BotoConfig
+
+    RECORDINGS_STORAGE = {
+        "BACKEND": "config.storage.RecordingsS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env("AWS_S3_REGION_NAME") or None,
+            "access_key": env("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY") or None,
+            "location": env("AWS_LOCATION"),  # a key prefix inside the bucket, e.g. "recordings"
+            "file_overwrite": False,  # like the local disk: a clash gets a new name, never a lost file
+            "querystring_auth": False,
+            "client_config": BotoConfig(
+                signature_version="s3v4",
+                s3={"addressing_style": env("AWS_S3_ADDRESSING_STYLE", "auto")},
+                connect_timeout=5,
+                read_timeout=envint("AWS_S3_TIMEOUT", 10),
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+            # Writes go up in 8 MB parts read one at a time from the file: memory stays flat however
+            # long the recording (at most max_concurrency parts in flight).
+            "transfer_config": TransferConfig(
+                multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=4
+            ),
+        },
+    }
+else:
+    RECORDINGS_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": RECORDINGS_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -273,11 +343,22 @@ OUTBOUND_ALLOWED_HOSTS = envlist("OUTBOUND_ALLOWED_HOSTS", "")
 RECORDING_FETCH_MAX_BYTES = envint("RECORDING_FETCH_MAX_BYTES", 100 * 1024 * 1024)
 RECORDING_FETCH_RETRY_HOURS = envfloat("RECORDING_FETCH_RETRY_HOURS", 6.0)
 
+# One line per request on stdout (config/request_log.py): on in production, off by default in development.
+REQUEST_LOG = envbool("REQUEST_LOG", not DEBUG)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # httpx logs every request's full URL at INFO; a URL can carry a credential (a signed audio link).
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "breesy.requests": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
 }

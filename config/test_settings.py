@@ -24,3 +24,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Tests run with DEBUG off and no collectstatic: let whitenoise find files through the finders.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# The job cluster's heartbeat (read by /healthz) in this test process's own folder, so a cluster that a
+# developer runs from the same checkout is never mistaken for one a test started.
+if "jobs" in CACHES:  # noqa: F405
+    CACHES = {**CACHES, "jobs": {**CACHES["jobs"], "LOCATION": MEDIA_ROOT.parent / f"{MEDIA_ROOT.name}-jobs"}}  # noqa: F405
