@@ -83,6 +83,10 @@ def setup_django(url: str, secret: str) -> dict[str, str]:
         "API_RATE_LIMIT_PER_MINUTE": HUGE,
         "API_RATE_LIMIT_PER_DAY": HUGE,
         "LOG_LEVEL": "WARNING",
+        # Plain HTTP on loopback: production's HTTPS redirect would answer every request with a 301.
+        "SECURE_SSL_REDIRECT": "false",
+        # A line per request would write hundreds of MB over a full run's millions of requests.
+        "REQUEST_LOG": "false",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT),
     }
