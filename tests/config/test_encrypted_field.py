@@ -103,7 +103,12 @@ def _start(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "s" * 40, **env},
+        env={
+            **environment,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "production-secret-" + "k3y" * 16,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
