@@ -102,3 +102,11 @@ def s3_storage(settings, s3_server, s3_bucket):
 
     settings.STORAGES = {**settings.STORAGES, "default": s3_storage_settings(s3_server, s3_bucket)}
     return default_storage
+
+
+@pytest.fixture(params=["disk", "s3"])
+def recording_storage(request) -> str:
+    """Runs a test twice: recordings on the local disk, then in a bucket on the S3 server."""
+    if request.param == "s3":
+        request.getfixturevalue("s3_storage")
+    return request.param

@@ -19,7 +19,9 @@ from calls.models import Recording
 from calls.streaming import ranged_file_response
 from tests.api_fixtures import DEMO_AUDIO
 
-pytestmark = pytest.mark.django_db
+# Every test runs on the local disk and on the S3 server, except where it says which storage it is about.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("recording_storage")]
+DISK_ONLY = pytest.mark.parametrize("recording_storage", ["disk"], indirect=True)
 AUDIO = DEMO_AUDIO.read_bytes()
 
 
@@ -163,6 +165,7 @@ def inside_the_test_transaction():
         request_finished.connect(close_old_connections)
 
 
+@DISK_ONLY  # the way out of a file on local disk: the WSGI server's file_wrapper
 def test_a_server_that_reads_the_file_wrapper_gets_exactly_the_range_and_the_file_is_closed(token_a, recorded):
     """runserver (wsgiref) takes the file through `wsgi.file_wrapper` but reads it rather than sendfile
     it: it must stop at the end of the range, not the end of the file."""
@@ -190,6 +193,7 @@ def test_a_server_that_reads_the_file_wrapper_gets_exactly_the_range_and_the_fil
     assert still_open and not open_in_this_process(path)
 
 
+@DISK_ONLY  # about a storage of its own
 @pytest.mark.parametrize(
     ("header", "first", "last"),
     [(None, 0, len(AUDIO) - 1), ("bytes=300-4000", 300, 4000), ("bytes=-10", len(AUDIO) - 10, len(AUDIO) - 1)],

@@ -139,6 +139,7 @@ def test_a_conversation_id_of_another_franchise_is_never_touched(tmp_path, locat
     assert (theirs.franchise, theirs.call_summary) == (franchise_b, "B's call")
 
 
+@pytest.mark.usefixtures("recording_storage")  # on the local disk and on the S3 server
 def test_a_recording_file_is_stored_as_the_calls_recording(tmp_path, location_a):
     (tmp_path / "audio").mkdir()
     shutil.copy(DEMO_MP3, tmp_path / "audio" / "first.mp3")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+pytestmark = pytest.mark.usefixtures("recording_storage")  # on the local disk and on the S3 server
+
 AUDIO_PATHS = {
     "api": "/data/recordings/{id}",
     "staff": "/calls/{id}/recording",
