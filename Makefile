@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg lint format migrations-check bench bench-quick system-deps clean
+.PHONY: run serve test test-pg lint format migrations-check bench bench-quick system-deps clean
 
 # Installed packages follow requirements.lock exactly; the stamp re-installs when the lock changes.
 $(VENV)/.installed: requirements.lock
@@ -19,6 +19,13 @@ system-deps:
 	@command -v chromium >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
+
+# The production profile: gunicorn and the job cluster, DEBUG off. Refuses to start, one line for each
+# missing variable, before installing anything (the check needs only the standard library).
+serve:
+	@$(PYTHON) -m config.production
+	@$(MAKE) --no-print-directory $(VENV)/.installed
+	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) ./scripts/serve.sh
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
