@@ -61,6 +61,16 @@ TARGETS = {  # key: (target, "ge" | "le", what it is)
     "webhook_rps": (200, "ge", "signed webhook deliveries accepted per second, 8 senders"),
     "webhook_p99_ms": (100, "le", "webhook delivery p99 latency at 8 senders, ms"),
     "import_calls_per_s": (3000, "ge", "manage.py import_calls, 100k calls, calls/s (process start included)"),
+    "recording_s3_seek_ttfb_ms": (25, "le", "mid-file Range request, recording in the S3 store, TTFB p50, ms"),
+    "recording_s3_vs_disk_throughput": (0.1, "ge", "subject on the S3 store / subject on local disk, 5 MB, MB/s"),
+}
+
+# The bucket the S3 subject reads; moto keeps it in memory, so it is made anew each run.
+S3_BUCKET = "breesy-bench"
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench-secret",
+    "AWS_S3_REGION_NAME": "us-east-1",
 }
 
 
@@ -208,13 +218,38 @@ def ttfb_ms(base: str, path: str, headers: dict[str, str], size: int, samples: i
     return sorted(out[5:])  # the first few warm the connection
 
 
+def s3_environment(store_base: str) -> dict[str, str]:
+    return {**S3_CREDENTIALS, "AWS_STORAGE_BUCKET_NAME": S3_BUCKET, "AWS_S3_ENDPOINT_URL": store_base}
+
+
+def fill_s3_store(store_base: str) -> None:
+    """The bench recording, at the key the app's Recording row names, in a fresh bucket."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=store_base,
+        region_name=S3_CREDENTIALS["AWS_S3_REGION_NAME"],
+        aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        config=Config(signature_version="s3v4"),
+    )
+    client.create_bucket(Bucket=S3_BUCKET)
+    client.upload_file(str(MEDIA / data.RECORDING_NAME), S3_BUCKET, data.RECORDING_NAME)
+
+
 def measure_recordings(servers, ds, tokens, mode: Mode, script: Path) -> dict:
     """Seek latency first, on an idle machine (after a load run, threads may still be sending), then
-    throughput of the whole file, subject and nginx alternating."""
+    throughput of the whole file, each server in turn: the subject on local disk, nginx, the subject
+    with the recording in the S3 store, and the store itself (moto answers unsigned reads)."""
+    path = f"/data/recordings/{ds.recording_conversation_id}"
+    auth = {"Authorization": f"Bearer {tokens['b']}"}
     targets = (
-        ("subject", servers["subject"].base, f"/data/recordings/{ds.recording_conversation_id}",
-         {"Authorization": f"Bearer {tokens['b']}"}),
+        ("subject", servers["subject"].base, path, auth),
         ("nginx", servers["nginx"].base, "/media/" + data.RECORDING_NAME, {}),
+        ("subject_s3", servers["subject_s3"].base, path, auth),
+        ("s3_store", servers["s3_store"].base, f"/{S3_BUCKET}/{data.RECORDING_NAME}", {}),
     )  # fmt: skip
     out: dict = {}
     time.sleep(1)
@@ -298,9 +333,13 @@ def main(argv: list[str] | None = None) -> int:
             4,
         ),  # fmt: skip
         "nginx": srv.nginx(MEDIA, OUT / "nginx", workers),
+        "s3_store": srv.s3_store(OUT / "s3"),
     }
+    servers["subject_s3"] = srv.gunicorn(
+        "subject_s3", "config.wsgi:application", {**env, **s3_environment(servers["s3_store"].base)}, logs, workers, 4
+    )
     # Probed until they answer: paths that need no static files (none are collected for the bench).
-    servers["subject"].ready_path = "/data/openapi.json"
+    servers["subject"].ready_path = servers["subject_s3"].ready_path = "/data/openapi.json"
     servers["drf"].ready_path = "/drf/offset/calls"
     results: dict = {}
     from bench import webhook
@@ -313,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         log("bench: starting servers")
         for s in servers.values():
             s.start()
+        fill_s3_store(servers["s3_store"].base)
         log("bench: load (wrk), servers alternating")
         first, per_case = measure_load(servers, ds, tokens, cases, mode, script)
         log("bench: recordings")
@@ -356,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
         "webhook_rps": round(hooks["webhook"]["rps"], 1),
         "webhook_p99_ms": hooks["webhook"]["p99"],
         "import_calls_per_s": imported["calls_per_s"],
+        "recording_s3_seek_ttfb_ms": rec["ttfb:subject_s3"]["p50_ms"],
+        "recording_s3_vs_disk_throughput": ratio(
+            rec["throughput:subject_s3"]["mb_per_s"], rec["throughput:subject"]["mb_per_s"]
+        ),
     }
     results["raw"] = {
         "mode": mode.name,
@@ -418,7 +462,10 @@ def report(results: dict) -> str:
         "",
         f"Recordings: throughput subject {rec['throughput:subject']['mb_per_s']:.0f} MB/s vs nginx "
         f"{rec['throughput:nginx']['mb_per_s']:.0f} MB/s (4 conns); mid-file Range TTFB p50 subject "
-        f"{rec['ttfb:subject']['p50_ms']} ms vs nginx {rec['ttfb:nginx']['p50_ms']} ms.",
+        f"{rec['ttfb:subject']['p50_ms']} ms vs nginx {rec['ttfb:nginx']['p50_ms']} ms. "
+        f"From the S3 store (moto on loopback): subject {rec['throughput:subject_s3']['mb_per_s']:.0f} MB/s, "
+        f"the store alone {rec['throughput:s3_store']['mb_per_s']:.0f} MB/s; seek TTFB p50 subject "
+        f"{rec['ttfb:subject_s3']['p50_ms']} ms vs the store alone {rec['ttfb:s3_store']['p50_ms']} ms.",
         f"Data: {'loaded in ' + str(raw['data']['load_seconds']) + 's, ' if raw['data']['loaded'] else 'reused; '}"
         f"{raw['data']['rows_per_second']:,} rows/s, {raw['data']['mb_per_second']} MB/s of transcripts "
         "through COPY (0 when reused).",

@@ -123,3 +123,11 @@ http {{
     )
     argv = [binary, "-c", str(conf), "-p", str(workdir), "-e", str(workdir / "error.log")]
     return Server("nginx", port, argv, dict(os.environ), workdir / "nginx.log")
+
+
+def s3_store(workdir: Path) -> Server:
+    """An S3-compatible object store on loopback (moto's server, as the tests use): where the S3
+    subject keeps the 5 MB recording. Its own speed bounds the S3 subject's, so it is measured too."""
+    port = free_port()
+    argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    return Server("s3-store", port, argv, dict(os.environ), workdir / "s3-store.log")
