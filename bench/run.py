@@ -222,8 +222,9 @@ def s3_environment(store_base: str) -> dict[str, str]:
     return {**S3_CREDENTIALS, "AWS_STORAGE_BUCKET_NAME": S3_BUCKET, "AWS_S3_ENDPOINT_URL": store_base}
 
 
-def fill_s3_store(store_base: str) -> None:
-    """The bench recording, at the key the app's Recording row names, in a fresh bucket."""
+def fill_s3_store(store_base: str) -> str:
+    """The bench recording, at the key the app's Recording row names, in a fresh (private) bucket; gives
+    a presigned path to read it from the store directly."""
     import boto3
     from botocore.config import Config
 
@@ -237,19 +238,21 @@ def fill_s3_store(store_base: str) -> None:
     )
     client.create_bucket(Bucket=S3_BUCKET)
     client.upload_file(str(MEDIA / data.RECORDING_NAME), S3_BUCKET, data.RECORDING_NAME)
+    url = client.generate_presigned_url("get_object", {"Bucket": S3_BUCKET, "Key": data.RECORDING_NAME}, ExpiresIn=7200)
+    return url.removeprefix(store_base)
 
 
-def measure_recordings(servers, ds, tokens, mode: Mode, script: Path) -> dict:
+def measure_recordings(servers, ds, tokens, mode: Mode, script: Path, store_path: str) -> dict:
     """Seek latency first, on an idle machine (after a load run, threads may still be sending), then
     throughput of the whole file, each server in turn: the subject on local disk, nginx, the subject
-    with the recording in the S3 store, and the store itself (moto answers unsigned reads)."""
+    with the recording in the S3 store, and the store itself (a presigned read)."""
     path = f"/data/recordings/{ds.recording_conversation_id}"
     auth = {"Authorization": f"Bearer {tokens['b']}"}
     targets = (
         ("subject", servers["subject"].base, path, auth),
         ("nginx", servers["nginx"].base, "/media/" + data.RECORDING_NAME, {}),
         ("subject_s3", servers["subject_s3"].base, path, auth),
-        ("s3_store", servers["s3_store"].base, f"/{S3_BUCKET}/{data.RECORDING_NAME}", {}),
+        ("s3_store", servers["s3_store"].base, store_path, {}),
     )  # fmt: skip
     out: dict = {}
     time.sleep(1)
@@ -352,11 +355,11 @@ def main(argv: list[str] | None = None) -> int:
         log("bench: starting servers")
         for s in servers.values():
             s.start()
-        fill_s3_store(servers["s3_store"].base)
+        store_path = fill_s3_store(servers["s3_store"].base)
         log("bench: load (wrk), servers alternating")
         first, per_case = measure_load(servers, ds, tokens, cases, mode, script)
         log("bench: recordings")
-        rec = measure_recordings(servers, ds, tokens, mode, script)
+        rec = measure_recordings(servers, ds, tokens, mode, script, store_path)
         log("bench: webhook deliveries beside the first page, 8 connections")
         hooks = webhook.measure_deliveries(
             servers["subject"].base,
