@@ -52,6 +52,7 @@ def fetch_now() -> str:
     return out.getvalue().strip().splitlines()[-1]
 
 
+@pytest.mark.usefixtures("recording_storage")  # on the local disk and on the S3 server
 def test_the_audio_is_fetched_after_503s_and_then_served(client, franchise_a, api_a):
     with loopback_server(audio_server(503, 503, 503, 503)) as server:
         call = deliver(client, franchise_a, f"{server.url}/rec/1.mp3?sig=abc")
@@ -65,6 +66,7 @@ def test_the_audio_is_fetched_after_503s_and_then_served(client, franchise_a, ap
     assert (fetch.status, fetch.attempts, call.recording.content_type) == ("fetched", 2, "audio/mpeg")
 
 
+@pytest.mark.usefixtures("recording_storage")  # on the local disk and on the S3 server
 def test_a_streamed_answer_without_a_length_is_stored_whole(client, franchise_a):
     with loopback_server(audio_server(chunked=True, content_type="audio/wav")) as server:
         call = deliver(client, franchise_a, f"{server.url}/rec.wav")
@@ -150,6 +152,7 @@ def test_a_fetch_held_by_another_worker_is_not_attempted_twice(client, franchise
     assert server.requests == []
 
 
+@pytest.mark.usefixtures("recording_storage")  # on the local disk and on the S3 server
 def test_the_same_address_again_does_not_fetch_twice_and_a_new_one_replaces_the_audio(client, franchise_a):
     secret = new_secret(franchise_a)
     with loopback_server(audio_server()) as server:
@@ -181,3 +184,16 @@ def test_the_call_page_says_recording_pending_then_recording_failed(client, fran
     page = client.get(f"/calls/{call.conversation_id}/").content.decode()
     assert 'data-testid="recording-failed"' in page
     assert "Recording failed:" in page and "the audio server answered 503" in page
+
+
+def test_a_long_recording_goes_from_the_platform_to_the_object_store_in_parts(client, franchise_a, s3_storage):
+    """12 MB streamed by the platform goes up as a multipart upload, a part at a time: never whole in memory."""
+    long_audio = bytes(range(256)) * (12 * 1024 * 1024 // 256)
+    with loopback_server(audio_server(body=long_audio, chunked=True)) as server:
+        call = deliver(client, franchise_a, f"{server.url}/long.mp3")
+        assert fetch_now() == "fetched 1, pending 0, failed 0"
+
+    name = call.recording.file.name
+    head = s3_storage.connection.meta.client.head_object(Bucket=s3_storage.bucket_name, Key=name)
+    assert head["ContentLength"] == len(long_audio)
+    assert head["ETag"].strip('"').endswith("-3")  # three 5 MB parts (the tests' part size)
