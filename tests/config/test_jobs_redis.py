@@ -51,4 +51,4 @@ def test_a_scheduled_job_fires_once_when_two_clusters_run(namespace, tmp_path):
 
         runs = Task.objects.filter(func="tests.jobs_probe.note_work").count()
     assert runs == 1
-    assert Schedule.objects.get().next_run > timezone.now()
+    assert Schedule.objects.get(func="tests.jobs_probe.note_work").next_run > timezone.now()
