@@ -165,3 +165,16 @@ def test_posts_without_the_csrf_token_are_refused(alice, dana, signed_in):
         f"/contacts/{dana.pk}/tags/add", {"name": "Fine"}, headers={"X-CSRFToken": token, "HX-Request": "true"}
     )
     assert response.status_code == 200
+
+
+def test_a_calls_contact_is_a_page_of_its_own_without_javascript(alice, carol, franchise_a, make_call, signed_in):
+    contact_upsert(franchise=franchise_a, primary_phone="+13125550177", first_name="Robin")
+    call = make_call(franchise_a, caller_id="(312) 555-0177")
+    stranger = make_call(franchise_a, caller_id="+13125550999")
+
+    page = signed_in(alice).get(f"/contacts/for-call/{call.conversation_id}/")
+    assert page.status_code == 200 and b"<html" in page.content
+    assert b'data-testid="linked-contact">Robin<' in page.content
+    none = signed_in(alice).get(f"/contacts/for-call/{stranger.conversation_id}/", headers={"HX-Request": "true"})
+    assert b'data-testid="no-contact"' in none.content and b"<html" not in none.content
+    assert signed_in(carol).get(f"/contacts/for-call/{call.conversation_id}/").status_code == 404
