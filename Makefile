@@ -7,11 +7,17 @@ PORT ?= 8000
 
 .PHONY: run serve test test-pg lint format migrations-check bench bench-quick system-deps clean
 
-# Installed packages follow requirements.lock exactly; the stamp re-installs when the lock changes.
-$(VENV)/.installed: requirements.lock
+# Installed packages follow the locks exactly; a stamp re-installs when its lock changes. Two locks:
+# requirements.lock is what the app runs on (all `make serve` installs), requirements-dev.lock what
+# developing, testing and benchmarking add (`make`'s other targets install both).
+$(VENV)/.installed-runtime: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-runtime requirements-dev.lock
+	$(BIN)/pip install --quiet -r requirements.lock -r requirements-dev.lock
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
@@ -24,7 +30,7 @@ system-deps:
 # missing variable, before installing anything (the check needs only the standard library).
 serve:
 	@$(PYTHON) -m config.production
-	@$(MAKE) --no-print-directory $(VENV)/.installed
+	@$(MAKE) --no-print-directory $(VENV)/.installed-runtime
 	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) ./scripts/serve.sh
 
 run: $(VENV)/.installed
