@@ -10,6 +10,7 @@ import hashlib
 import ipaddress
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -144,6 +145,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "franchises.access.workspace",
+                "dialer.context_processors.queue_count",
             ],
         },
     },
@@ -334,6 +336,12 @@ if not 1 <= API_DEFAULT_PAGE_SIZE <= API_MAX_PAGE_SIZE:
 # Off only to measure what the limiter costs (bench); production keeps it on.
 API_RATE_LIMIT_ENABLED = envbool("API_RATE_LIMIT_ENABLED", True)
 PHONEBURNER_BASE_URL = env("PHONEBURNER_BASE_URL", "https://www.phoneburner.com").rstrip("/")
+# PhoneBurner writes its times without an offset ("2023-08-06 10:59:53"); they are read in this zone.
+PHONEBURNER_TIME_ZONE = env("PHONEBURNER_TIME_ZONE", "America/New_York")
+try:
+    ZoneInfo(PHONEBURNER_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(f"PHONEBURNER_TIME_ZONE is not a time zone: {PHONEBURNER_TIME_ZONE!r}") from None
 OUTBOUND_HTTP_TIMEOUT = envfloat("OUTBOUND_HTTP_TIMEOUT", 10.0)
 # Hosts (`host` or `host:port`) exempt from the outbound guard's address and port rules (config/outbound.py):
 # for local development and tests only, e.g. 127.0.0.1. Empty in production.

@@ -19,4 +19,5 @@ urlpatterns = [
         webhook_views.webhook_secret_revoke_view,
         name="webhook_secret_revoke",
     ),
+    path("", include("dialer.urls")),
 ]

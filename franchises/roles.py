@@ -27,6 +27,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "contacts.contactphone": ("view",),
         "contacts.tag": ALL,
         "dialer.dialsession": ("view",),
+        "dialer.dispositionmapping": ALL,
+        "dialer.dialersettings": ("view", "add", "change"),
     },
     Membership.Role.MANAGER: {
         "franchises.franchise": ("view",),
@@ -38,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "contacts.contactphone": ("view",),
         "contacts.tag": ALL,
         "dialer.dialsession": ("view",),
+        "dialer.dispositionmapping": ("view",),
     },
     Membership.Role.AGENT: {
         "franchises.franchise": ("view",),

@@ -24,7 +24,6 @@ import io
 import ipaddress
 import json
 import secrets
-import socket
 import struct
 import threading
 import wave
@@ -892,15 +891,15 @@ def running(fake: FakePhoneBurner, host: str = "127.0.0.1") -> Iterator[str]:
 
 
 def is_loopback(url: str) -> bool:
-    """Whether every address the URL's host resolves to is a loopback address."""
-    host = urlsplit(url).hostname
-    if not host:
-        return False
+    """Whether the URL's host is a loopback address written out, or localhost. Names are not
+    resolved: a fake must not even ask a DNS server about a callback host."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
         return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
 def silent_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:

@@ -276,6 +276,7 @@ def test_callbacks_go_only_to_loopback_addresses():
     assert is_loopback("http://[::1]:8000/hooks")
     assert not is_loopback("http://10.1.2.3/hooks")
     assert not is_loopback("http://192.0.2.10/hooks")
+    assert not is_loopback("http://testserver/hooks")  # a name is never resolved
 
 
 # --- Settings and usage ----------------------------------------------------------------------------
