@@ -20,7 +20,7 @@ from django.utils import timezone
 from contacts.models import Contact, ContactPhone
 from dialer.dispositions import disposition_family
 from dialer.models import DialCall, DialSession, Family
-from dialer.outcomes import dial_call_outcome_apply
+from dialer.outcomes import dial_attempt_apply, dial_call_outcome_apply
 from dialer.phoneburner.types import CallBegin, CallDone, ContactDisplayed
 from franchises.phones import normalize_phone_or_none
 
@@ -150,6 +150,8 @@ def dial_call_record(*, session: DialSession, facts: CallFacts) -> Recorded:
             put("voicemail", True)
     if changed:
         call.save()
+    if created or changed:
+        dial_attempt_apply(call=call, session=session)
     if call.family:
         dial_call_outcome_apply(call=call, session=session, facts=facts)
     return Recorded(call, created, bool(changed))

@@ -3,9 +3,10 @@ caller been dialled since the call?" (`dials_since_call`): a dial to any of the 
 to the contact who owns one of them, at or after the call's time.
 
 The queue: the franchise's calls of the last N days in its call-back categories whose triage is
-still open and whose caller has not been dialled since, one row per caller (the contact owning one
-of the call's phones, else the call's own number), newest call first. Callers who must not be
-called are left out: the queue is the list of people waiting for a human on the phone.
+still open (not booked, not "not needed") and whose caller has not been dialled since, one row per
+caller (the contact owning one of the call's phones, else the call's own number), newest call
+first. Callers who must not be called are left out: the queue is the list of people waiting for a
+human on the phone.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.utils import timezone
 
 from calls.models import Call
+from calls.queries import call_choices
+from calls.triage import CLOSED
 from contacts.models import Contact, ContactPhone
 from dialer.models import DialCall, DialerSettings, DialSession
 from franchises.models import Franchise
@@ -54,7 +57,7 @@ def dials_since_call(franchise: Franchise) -> QuerySet[DialCall]:
 
 def callback_calls(franchise: Franchise, *, since: datetime, categories: list[str]) -> QuerySet[Call]:
     """The franchise's calls since `since` in its call-back categories (none chosen: every
-    category but spam), with open triage."""
+    category but spam), each with its caller's contact id."""
     calls = Call.objects.filter(franchise=franchise, timestamp__gte=since)
     calls = calls.filter(call_category__in=categories) if categories else calls.exclude(call_category__iexact=SPAM)
     return calls.annotate(caller_contact_id=caller_contact_id(franchise))
@@ -81,7 +84,7 @@ def queue_calls(
     since = now - timedelta(days=chosen.queue_days)
     if filters.age in AGES:
         since = max(since, now - AGES[filters.age])
-    calls = callback_calls(franchise, since=since, categories=chosen.callback_categories)
+    calls = callback_calls(franchise, since=since, categories=chosen.callback_categories).exclude(state__in=CLOSED)
     if filters.location:
         calls = calls.filter(location_id=filters.location)
     if filters.category:
@@ -99,8 +102,7 @@ def queue_calls(
 
 def franchise_categories(franchise: Franchise) -> list[str]:
     """Every call category the franchise's calls have, for choosing the call-back ones."""
-    found = Call.objects.filter(franchise=franchise).exclude(call_category="").values_list("call_category", flat=True)
-    return sorted(found.order_by().distinct())
+    return [c for c in call_choices(franchise, "call_category") if c]
 
 
 def queue_categories(franchise: Franchise, chosen: DialerSettings | None = None) -> list[str]:
@@ -186,6 +188,7 @@ def speed_to_lead(franchise: Franchise, *, days: int = 30, now: datetime | None 
         callback_calls(
             franchise, since=now - timedelta(days=days), categories=dialer_settings(franchise).callback_categories
         )
+        .exclude(state=Call.State.NOT_NEEDED)  # nobody was meant to call these back
         .annotate(first_dial=Subquery(first_dial))
         .values_list("timestamp", "first_dial", "location__name")
     )

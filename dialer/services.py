@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from calls.models import Call
 from config.errors import DomainError
-from contacts.models import Contact
-from contacts.services import PhoneTaken, contact_find_by_phones, contact_upsert
+from contacts.models import Contact, ContactChange
+from contacts.services import BadContactPhone, PhoneTaken, contact_find_by_phones, contact_upsert
 from dialer.dispositions import disposition_defaults_ensure
 from dialer.gate import Excluded, GateResult, dial_gate
 from dialer.models import DialSession, PhoneBurnerAccount
@@ -112,7 +112,7 @@ class Callers:
     calls_without_contact: list[Call]
 
 
-def contacts_for_calls(*, franchise: Franchise, calls: Iterable[Call]) -> list[Contact]:
+def contacts_for_calls(*, franchise: Franchise, user, calls: Iterable[Call]) -> list[Contact]:
     """The contact of each call's caller, made from the call's name, phone and email when the caller
     has none yet (the queue's "a caller with no contact yet gets one when a session is launched")."""
     found: dict[int, Contact] = {}
@@ -131,10 +131,13 @@ def contacts_for_calls(*, franchise: Franchise, calls: Iterable[Call]) -> list[C
                     first_name=first or None,
                     last_name=last or None,
                     primary_email=call.customer_email or None,
+                    by=user,
+                    source=ContactChange.Source.DIALER,
+                    reason=f"caller of call {call.conversation_id}, dialled from the call-back queue",
                 )
                 if call.location_id:
                     contact.locations.add(call.location_id)
-            except (PhoneTaken, ValueError):  # a phone taken meanwhile, or one the contacts service refuses
+            except (PhoneTaken, BadContactPhone):  # taken meanwhile, or a number the contacts service refuses
                 continue
         found[contact.pk] = contact
     return list(found.values())

@@ -193,7 +193,9 @@ def _launch_post(request: HttpRequest, franchise) -> HttpResponse:
     if len(found) != len(data["contact"]) or len(calls) != len(data["call"]):
         raise Http404("No such contact or call")
     contacts = [found[pk] for pk in data["contact"]]
-    contacts += [c for c in contacts_for_calls(franchise=franchise, calls=calls.values()) if c not in contacts]
+    contacts += [
+        c for c in contacts_for_calls(franchise=franchise, user=request.user, calls=calls.values()) if c not in contacts
+    ]
     try:
         launched = dial_session_launch(
             franchise=franchise, user=request.user, contacts=contacts, mode=data["mode"], folder_id=data["folder"]

@@ -21,18 +21,6 @@ TOKENS = {"alice-pb-token": "Alice Owner", "bob-pb-token": "Bob Agent", "carol-p
 _phones = itertools.count(1000)
 
 
-@pytest.fixture
-def signed_in(db):
-    """`signed_in(alice)`: a test client signed in as the persona (keyword arguments go to the Client)."""
-
-    def sign_in(user, **kwargs) -> Client:
-        client = Client(**kwargs)
-        client.force_login(user)
-        return client
-
-    return sign_in
-
-
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """The queue count and usage are cached; each test starts with none."""

@@ -279,3 +279,47 @@ def test_a_contact_deleted_meanwhile_does_not_break_the_callback(session_for, ma
     Contact.objects.filter(pk=ann.pk).delete()
     assert post("calldone", body).status_code == 200
     assert DialCall.objects.get().contact is None
+
+
+# --- Triage and the contact's history --------------------------------------------------------------
+
+
+def test_a_dial_attempt_calls_the_callers_recent_calls_back_and_an_appointment_books_them(
+    session_for, make_contact, make_call, franchise_a, alice
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from calls.models import Call
+
+    ann = make_contact(franchise_a, "Ann Lee", phone="+15552010001")
+    recent = make_call(franchise_a, caller_id="+15552010001", timestamp=timezone.now() - timedelta(hours=3))
+    closed = make_call(franchise_a, caller_id="+15552010001", timestamp=timezone.now() - timedelta(hours=2))
+    Call.objects.filter(pk=closed.pk).update(state=Call.State.NOT_NEEDED)
+    old = make_call(franchise_a, caller_id="+15552010001", timestamp=timezone.now() - timedelta(days=40))
+    _, post = session_for([ann])
+    post("callbegin", begin(ann))
+    states = dict(Call.objects.values_list("pk", "state"))
+    assert (states[recent.pk], states[closed.pk], states[old.pk]) == ("called_back", "not_needed", "new")
+    assert Call.objects.get(pk=recent.pk).state_changed_by == alice
+    post("calldone", done(ann, status="Set Appointment", connected="1"))
+    states = dict(Call.objects.values_list("pk", "state"))
+    assert (states[recent.pk], states[closed.pk], states[old.pk]) == ("booked", "not_needed", "new")
+
+
+def test_the_do_not_call_mark_is_kept_in_the_contacts_history_with_who_and_why(
+    session_for, make_contact, franchise_a, alice, signed_in
+):
+    from contacts.models import ContactChange
+
+    ann = make_contact(franchise_a, "Ann Lee")
+    _, post = session_for([ann])
+    for _ in range(3):
+        post("calldone", done(ann, call_id="1767709", status="Do Not Call", connected="1"))
+    (change,) = ContactChange.objects.filter(contact=ann, changes__has_key="do_not_call")
+    assert (change.source, change.by, change.changes["do_not_call"]) == ("dialer", alice, [False, True])
+    assert "Do Not Call" in change.reason and "1767709" in change.reason
+    page = signed_in(alice).get(f"/contacts/{ann.pk}/").content.decode()
+    history = page[page.index('data-testid="contact-history"') :]
+    assert "Dialer" in history and "Do Not Call" in history

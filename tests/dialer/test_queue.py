@@ -177,3 +177,15 @@ def test_dialling_the_queue_launches_for_every_caller_in_it(
     assert sorted(c.display_name for c in session.contacts.all()) == ["Ann Lee", "Rita Moreno"]
     # Launched and waiting: the queue still lists them until a dial is reported.
     assert len(queued(franchise_a)) == 2
+
+
+def test_calls_whose_triage_is_closed_leave_the_queue(franchise_a, make_call):
+    from calls.models import Call
+
+    booked = make_call(franchise_a, conversation_id="CA-booked", caller_id="+15553330001", timestamp=ago(hours=2))
+    spam = make_call(franchise_a, conversation_id="CA-not-needed", caller_id="+15553330002", timestamp=ago(hours=2))
+    make_call(franchise_a, conversation_id="CA-reviewed", caller_id="+15553330003", timestamp=ago(hours=2))
+    Call.objects.filter(pk=booked.pk).update(state=Call.State.BOOKED)
+    Call.objects.filter(pk=spam.pk).update(state=Call.State.NOT_NEEDED, state_reason="spam")
+    Call.objects.filter(conversation_id="CA-reviewed").update(state=Call.State.REVIEWED)
+    assert queued(franchise_a) == ["CA-reviewed"]
