@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,13 +100,17 @@ class ProcessLock:
 
 
 @contextmanager
-def process_lock(name: str, *, using: str = "default") -> Iterator[ProcessLock | None]:
+def process_lock(name: str, *, wait: float = 0.0, using: str = "default") -> Iterator[ProcessLock | None]:
     """`with process_lock("crm-sync:7") as lock:` — `lock` is None when another live process (or
-    another holder in this one) has it; otherwise it is held until the block ends."""
+    another holder in this one) has it; otherwise it is held until the block ends. `wait` seconds
+    of retrying cover the moment between a holder's death and the server noticing it."""
     lock = ProcessLock(name, using=using)
-    if not lock.acquire():
-        yield None
-        return
+    give_up = time.monotonic() + wait
+    while not lock.acquire():
+        if time.monotonic() >= give_up:
+            yield None
+            return
+        time.sleep(0.05)
     try:
         yield lock
     finally:

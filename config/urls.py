@@ -20,4 +20,5 @@ urlpatterns = [
         name="webhook_secret_revoke",
     ),
     path("", include("dialer.urls")),
+    path("settings/crm/", include("contacts.crm.urls")),
 ]

@@ -8,7 +8,8 @@ from django.db.models import Count
 from django.utils.html import format_html_join
 
 from calls.queries import call_stats
-from contacts.models import Contact, ContactChange, ContactPhone, Tag
+from contacts.crm.connections import CrmConnectionError, crm_connection_save, crm_connection_test
+from contacts.models import Contact, ContactChange, ContactPhone, CrmConnection, CrmSyncRun, Tag
 from contacts.services import PhoneTaken, contact_change_record, contact_set_phones, contact_snapshot
 from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 from franchises.phones import InvalidPhone, normalize_phone, normalize_phones
@@ -224,3 +225,118 @@ class TagAdmin(ScopedAdmin):
     @admin.display(description="Contacts", ordering="contact_count")
     def contact_count(self, obj: Tag) -> int:
         return obj.contact_count
+
+
+class CrmConnectionAdminForm(forms.ModelForm):
+    """The key is write-only (blank keeps the current one); the details are tested with the CRM
+    before the admin saves them."""
+
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Starts with sk-ak-. Stored encrypted; leave blank to keep the current key.",
+    )
+
+    class Meta:
+        model = CrmConnection
+        fields = ["franchise", "base_url", "business_id"]
+
+    def clean(self):
+        data = super().clean()
+        key = data.get("api_key") or (self.instance.api_key if self.instance.pk else "")
+        if not key:
+            self.add_error("api_key", "Enter the CRM's API key.")
+        elif data.get("base_url") and data.get("business_id"):
+            try:
+                data["base_url"], data["business_id"], data["api_key"] = crm_connection_test(
+                    base_url=data["base_url"], business_id=str(data["business_id"]), api_key=key
+                )
+            except CrmConnectionError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
+
+
+@admin.register(CrmConnection)
+class CrmConnectionAdmin(ScopedAdmin):
+    form = CrmConnectionAdminForm
+    list_display = ["franchise", "base_url", "business_id", "last_synced_at", "next_sync_at"]
+    list_select_related = ["franchise"]
+    readonly_fields = ["key_hint", "connected_at", "high_water_mark", "last_synced_at", "next_sync_at"]
+    fields = ["franchise", "base_url", "business_id", "api_key", *readonly_fields]
+
+    @admin.display(description="Current key")
+    def key_hint(self, obj: CrmConnection) -> str:
+        return obj.key_hint or "—"
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: a new CRM or business starts afresh and moves the schedule.
+        data = form.cleaned_data
+        saved = crm_connection_save(
+            franchise=data.get("franchise") or obj.franchise,
+            base_url=data["base_url"],
+            business_id=str(data["business_id"]),
+            api_key=data["api_key"],
+            tested=True,
+        )
+        obj.pk, obj._state.adding = saved.pk, False
+
+
+@admin.register(CrmSyncRun)
+class CrmSyncRunAdmin(ScopedAdmin):
+    """Read-only: runs are written by the sync. A running sync's page reloads itself every few
+    seconds (a meta refresh: no script), so its progress can be watched here too."""
+
+    franchise_path = "connection__franchise"
+    change_form_template = "admin/contacts/crmsyncrun/change_form.html"
+    list_display = ["__str__", "franchise", "status", "started_at", "progress", "counts", "error_summary"]
+    list_filter = ["status", "mode", ("connection__franchise", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["connection__franchise"]
+    readonly_fields = [
+        "connection",
+        "mode",
+        "status",
+        "trigger",
+        "started_at",
+        "finished_at",
+        "progress_at",
+        "progress",
+        "pages",
+        "page_reached",
+        "total",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "resumes",
+        "error",
+        "cutoff",
+        "high_water_mark",
+        "skips",
+        "warnings",
+        "events",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Franchise", ordering="connection__franchise__name")
+    def franchise(self, obj: CrmSyncRun):
+        return obj.connection.franchise
+
+    @admin.display(description="Progress")
+    def progress(self, obj: CrmSyncRun) -> str:
+        through = f"page {obj.page_reached}"
+        return f"{obj.percent}% ({obj.processed} of {obj.total}), {through}" if obj.percent is not None else through
+
+    @admin.display(description="Counts")
+    def counts(self, obj: CrmSyncRun) -> str:
+        return obj.counts_line
+
+    @admin.display(description="Error")
+    def error_summary(self, obj: CrmSyncRun) -> str:
+        return obj.error[:80] or "—"

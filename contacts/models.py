@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.fields import EncryptedTextField
 from franchises.models import Franchise, Location
 
 
@@ -65,6 +66,11 @@ class Contact(models.Model):
     # Where the contact came from when it was synced from an external CRM.
     crm_id = models.CharField(max_length=100, null=True, blank=True)
     crm_updated_at = models.DateTimeField(null=True, blank=True)
+    # What the last CRM sync sent and left here, per synced field: the conflict rule reads "edited
+    # here since the last sync" from it (contacts/crm/mapping.py). Empty for a contact never synced.
+    crm_base = models.JSONField(default=dict, blank=True, editable=False)
+    # The contact's own time zone (IANA name), e.g. from the CRM's ianaTimezone.
+    timezone = models.CharField(max_length=64, null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -146,3 +152,106 @@ class ContactChange(models.Model):
         return (
             f"{self.get_source_display()} changed {', '.join(self.changes) or 'nothing'} of contact {self.contact_id}"
         )
+
+
+class CrmConnection(models.Model):
+    """A franchise's link to its CRM (specs/crm-contacts-api.txt): where it is (scheme and host; the
+    contacts route's path is appended), which business, the `sk-ak-` key (encrypted at rest), and
+    how far the last finished sync read (`high_water_mark`, the CRM's newest `updatedAt` then)."""
+
+    franchise = models.OneToOneField(Franchise, on_delete=models.CASCADE, related_name="crm_connection")
+    base_url = models.CharField("base URL", max_length=200)
+    business_id = models.UUIDField("business id")
+    api_key = EncryptedTextField("API key")
+    # When the base URL or business was last set: the schedule's first sync is one interval after
+    # it, and no run that began before it is resumed (it read another CRM).
+    connected_at = models.DateTimeField(default=timezone.now)
+    high_water_mark = models.DateTimeField(null=True, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    # When the schedule next syncs it: one interval after connecting, then every interval.
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    # Set when an owner asks for a sync and cleared when it starts: the page shows "queued" meanwhile.
+    sync_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "CRM connection"
+
+    def __str__(self) -> str:
+        return f"{self.franchise} → {self.base_url}"
+
+    @property
+    def key_hint(self) -> str:
+        """Enough of the key to recognise it, never enough to use it."""
+        return f"sk-ak-…{self.api_key[-4:]}" if self.api_key else ""
+
+
+class CrmSyncRun(models.Model):
+    """One sync of a CRM connection, from its first page to its last: its counts, the page it
+    reached (committed with that page's contacts), skipped records with reasons, and how it ended.
+
+    A run that stops early (its process killed, its task's time up, the CRM failing) is continued
+    in place by the next attempt from the first page not yet committed, so its final counts are
+    those of an uninterrupted run. `events` says when that happened."""
+
+    class Mode(models.TextChoices):
+        FULL = "full", "full"
+        INCREMENTAL = "incremental", "incremental"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "running"
+        INTERRUPTED = "interrupted", "interrupted"  # stopped early; the next attempt continues it
+        FAILED = "failed", "failed"  # stopped by an error; the next attempt continues it
+        FINISHED = "finished", "finished"
+        ABANDONED = "abandoned", "abandoned"  # replaced before it finished (a full sync, another CRM)
+
+    UNFINISHED = (Status.RUNNING, Status.INTERRUPTED, Status.FAILED)
+
+    connection = models.ForeignKey(CrmConnection, on_delete=models.CASCADE, related_name="runs")
+    mode = models.CharField(max_length=12, choices=Mode.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=20, default="command")  # command, schedule, page
+    resumes = models.PositiveIntegerField(default=0)  # times a later attempt continued it
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)  # when the last page was committed
+    pages = models.PositiveIntegerField(default=0)
+    page_reached = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(null=True, blank=True)  # the CRM's count, when it sends one
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    # [{"crm_id": ..., "reason": ...}]: skipped records, and (warnings) what a kept record lost.
+    # Both keep the first few hundred; the counts above stay exact.
+    skips = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, default="")
+    events = models.JSONField(default=list, blank=True)  # [{"at": iso time, "text": ...}]
+    # Incremental: records updated before `cutoff` (the last high-water mark less an overlap) are
+    # not read. `high_water_mark`: the CRM's newest updatedAt when this run began.
+    cutoff = models.DateTimeField(null=True, blank=True)
+    high_water_mark = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["connection", "-started_at"], name="crm_run_connection_started")]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} sync #{self.pk} ({self.status})"
+
+    @property
+    def processed(self) -> int:
+        return self.created + self.updated + self.unchanged + self.skipped
+
+    @property
+    def percent(self) -> int | None:
+        """How far through the CRM's contacts a full run is, when the CRM says how many there are."""
+        if self.mode != self.Mode.FULL or not self.total:
+            return None
+        return min(100, round(100 * self.processed / self.total))
+
+    @property
+    def counts_line(self) -> str:
+        return f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, skipped {self.skipped}"

@@ -7,7 +7,7 @@ composition root (`config/api.py`) maps them to HTTP statuses, the admin and pag
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,6 +31,7 @@ CONTACT_FIELDS = frozenset(
         "notes",
         "referred_by",
         *(f"addr_{part}" for part in Contact.ADDRESS_FIELDS),
+        "timezone",  # the contact's own IANA zone (the CRM sync writes it)
     }
 )
 
@@ -271,6 +272,30 @@ def contact_upsert(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def contact_create(
+    *,
+    franchise: Franchise,
+    phones: Sequence[str] = (),
+    tags: Iterable[str] = (),
+    by: AbstractBaseUser | None = None,
+    source: str,
+    reason: str = "",
+    **fields: Any,
+) -> Contact:
+    """Create a contact with these (already E.164) phones, the first one primary — or none: a contact
+    may be known by a name or an email alone — and tags by name, kept in its history as made by `by`
+    through `source`. Unlike `contact_upsert` it matches nothing: the caller has decided this is a
+    new contact. Raises PhoneTaken when a phone belongs to another contact, and then keeps nothing."""
+    with transaction.atomic():
+        contact = Contact.objects.create(franchise=franchise, **_with_rules(fields))
+        if phones:
+            contact_set_phones(contact=contact, primary=phones[0], alternates=phones[1:])
+        if tags:
+            contact.tags.add(*tags_resolve(franchise=franchise, names=tags))
+        contact_change_record(contact, {}, source=source, by=by, reason=reason)
+    return contact
 
 
 def contact_update(

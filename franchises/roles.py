@@ -26,6 +26,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "contacts.contact": ALL,
         "contacts.contactphone": ("view",),
         "contacts.tag": ALL,
+        "contacts.crmconnection": ("view", "add", "change"),
+        "contacts.crmsyncrun": ("view",),
         "dialer.dialsession": ("view",),
         "dialer.dispositionmapping": ALL,
         "dialer.dialersettings": ("view", "add", "change"),

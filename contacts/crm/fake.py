@@ -27,6 +27,7 @@ import math
 import random
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -353,7 +354,7 @@ class FakeCrm:
         """Answer one contacts request: (status, body, extra headers)."""
         params = {name: values[-1] for name, values in query.items()}
         page_asked = params.get("page", "1")
-        log = {"page": page_asked, "params": params, "status": None}
+        log = {"page": page_asked, "params": params, "status": None, "at": time.monotonic()}
         with self.lock:
             self.requests.append(log)
             fault = next((f for f in self.faults if f.page is None or str(f.page) == page_asked), None)

@@ -6,11 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from config.locks import ProcessLock, process_lock
+from config.locks import process_lock
 from tests.live_gunicorn import ROOT, database_url
 
 HOLDER = """
@@ -54,14 +53,7 @@ def test_a_lock_held_by_another_process_is_refused_and_freed_at_once_when_that_p
         assert while_alive is None
     holder_process.send_signal(signal.SIGKILL)
     holder_process.wait(timeout=10)
-    # No lease to wait out: the server (or the kernel) ended the dead process's lock with it. Allow
-    # the server a moment to notice the closed socket.
-    lock = ProcessLock("test-lock:1")
-    for _ in range(50):
-        if lock.acquire():
-            break
-        time.sleep(0.02)
-    try:
-        assert lock.held()
-    finally:
-        lock.release()
+    # No lease to wait out: the server (or the kernel) ended the dead process's lock with it; `wait`
+    # allows the server a moment to notice the closed socket.
+    with process_lock("test-lock:1", wait=2.0) as taken_over:
+        assert taken_over is not None and taken_over.held()
