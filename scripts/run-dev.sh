@@ -20,5 +20,7 @@ echo
 
 # The worker starts after the banner so its start-up log does not split the URL from the login.
 part "job worker" leader "$BIN/python" manage.py qcluster
+# A fake CRM with a few hundred contacts, the demo franchise connected to it (its page: /settings/crm/).
+part "fake CRM" group "$BIN/python" manage.py demo_crm --site-url "http://$HOST:$PORT"
 part "web server" group "$BIN/python" manage.py runserver "$HOST:$PORT"
 supervise
