@@ -63,6 +63,7 @@ TARGETS = {  # key: (target, "ge" | "le", what it is)
     "import_calls_per_s": (3000, "ge", "manage.py import_calls, 100k calls, calls/s (process start included)"),
     "recording_s3_seek_ttfb_ms": (25, "le", "mid-file Range request, recording in the S3 store, TTFB p50, ms"),
     "recording_s3_vs_disk_throughput": (0.1, "ge", "subject on the S3 store / subject on local disk, 5 MB, MB/s"),
+    "crm_sync_contacts_per_s": (200, "ge", "manage.py crm_sync --full against the fake CRM, 10k contacts, contacts/s"),
 }
 
 # The bucket the S3 subject reads; moto keeps it in memory, so it is made anew each run.
@@ -313,6 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     data.ensure_database(url)
     tools.ensure_tools(log)
     env = setup_django(url, secret=secrets.token_urlsafe(48))
+    from bench import crm
+
+    crm.cleanup()  # a crashed run's CRM franchise would make the loader refuse the database
     log(f"bench ({mode.name}): data")
     ds = data.load(url, mode.scale, MEDIA, log=log)
     tokens = issue_tokens(ds)
@@ -378,6 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         imported = webhook.measure_import(env, ds.franchise_a, OUT)
     finally:
         webhook.cleanup(url)
+    try:
+        log(f"bench: crm_sync --full against the fake CRM, {crm.CRM_CONTACTS:,} contacts")
+        crm_synced = crm.measure_sync(env)
+    finally:
+        crm.cleanup()
 
     s8 = first["subject@8"]
     base = per_case["first_page:subject"]
@@ -403,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         "recording_s3_vs_disk_throughput": ratio(
             rec["throughput:subject_s3"]["mb_per_s"], rec["throughput:subject"]["mb_per_s"]
         ),
+        "crm_sync_contacts_per_s": crm_synced["contacts_per_s"],
     }
     results["raw"] = {
         "mode": mode.name,
@@ -420,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         "recordings": rec,
         "webhook_8conn": hooks,
         "import_calls": imported,
+        "crm_sync": crm_synced,
         "targets": {k: {"target": t, "direction": h, "what": w} for k, (t, h, w) in TARGETS.items()},
         "elapsed_seconds": round(time.monotonic() - started, 1),
     }
@@ -478,6 +489,9 @@ def report(results: dict) -> str:
         f"{raw['webhook_8conn']['webhook']['errors']} errors; the first page beside it "
         f"{raw['webhook_8conn']['first_page']['rps']:.0f} req/s. import_calls: {raw['import_calls']['calls']:,} "
         f"calls in {raw['import_calls']['seconds']} s ({raw['import_calls']['output']}).",
+        f"CRM sync against the fake: {raw['crm_sync']['contacts']:,} contacts in {raw['crm_sync']['pages']} pages, "
+        f"{raw['crm_sync']['seconds']} s ({raw['crm_sync']['output']}; {raw['crm_sync']['wall_seconds']} s with the "
+        f"process start); again, all unchanged: {raw['crm_sync']['unchanged_resync_per_s']} contacts/s.",
     ]
     return "\n".join(lines)
 

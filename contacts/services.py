@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -105,14 +106,22 @@ TRACKED_FIELDS = (*sorted(CONTACT_FIELDS | DO_NOT_FIELDS), "primary_phone", "alt
 Source = ContactChange.Source
 
 
-def contact_snapshot(contact: Contact) -> dict[str, Any]:
-    """The contact's tracked values as JSON-ready data (None for a contact not saved yet)."""
+def contact_snapshot(
+    contact: Contact,
+    *,
+    tags: Iterable[str] | None = None,
+    primary_contact_tags: Iterable[str] | None = None,
+    locations: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """The contact's tracked values as JSON-ready data (None for a contact not saved yet). Lists of
+    names already known (a contact just created with them) may be given, saving their queries."""
     if contact.pk is None:
         return {}
     values = {name: getattr(contact, name) for name in TRACKED_FIELDS}
-    values["tags"] = sorted(contact.tags.values_list("name", flat=True))
-    values["primary_contact_tags"] = sorted(contact.primary_contact_tags.values_list("name", flat=True))
-    values["locations"] = sorted(contact.locations.values_list("name", flat=True))
+    lists = {"tags": tags, "primary_contact_tags": primary_contact_tags, "locations": locations}
+    for name, known in lists.items():
+        related = getattr(contact, name)
+        values[name] = sorted(known if known is not None else related.values_list("name", flat=True))
     return values
 
 
@@ -127,28 +136,38 @@ def contact_changes(
     contact_change_record(contact, before, source=source, by=by, reason=reason)
 
 
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+    """Each tracked field that differs, as [before, after]."""
+    # None and "" are one blank (forms write "", the API null); a new contact records the values it got.
+    blank = (None, "", []) if before else (None, "", [], False)
+    return {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if before.get(name) != value and not (before.get(name) in blank and value in blank)
+    }
+
+
+def _change_row(
+    contact: Contact, changed: dict[str, list], *, source: str, by: AbstractBaseUser | None, reason: str
+) -> ContactChange:
+    return ContactChange(
+        franchise_id=contact.franchise_id,
+        contact=contact,
+        by=by if by is not None and by.is_authenticated else None,
+        source=source,
+        changes=changed,
+        reason=reason[:500],
+    )
+
+
 def contact_change_record(
     contact: Contact, before: dict[str, Any], *, source: str, by: AbstractBaseUser | None = None, reason: str = ""
 ) -> None:
     """Keep what changed since `before` (a `contact_snapshot`; {} for a new contact) as one
     `ContactChange`; nothing when nothing changed."""
-    after = contact_snapshot(contact)
-    # None and "" are one blank (forms write "", the API null); a new contact records the values it got.
-    blank = (None, "", []) if before else (None, "", [], False)
-    changed = {
-        name: [before.get(name), value]
-        for name, value in after.items()
-        if before.get(name) != value and not (before.get(name) in blank and value in blank)
-    }
+    changed = _changed(before, contact_snapshot(contact))
     if changed:
-        ContactChange.objects.create(
-            franchise_id=contact.franchise_id,
-            contact=contact,
-            by=by if by is not None and by.is_authenticated else None,
-            source=source,
-            changes=changed,
-            reason=reason[:500],
-        )
+        _change_row(contact, changed, source=source, by=by, reason=reason).save()
 
 
 def contact_set_phones(*, contact: Contact, primary: str | None, alternates: Iterable[str]) -> None:
@@ -274,6 +293,66 @@ def contact_upsert(
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class NewContact:
+    """One contact for `contact_create_many`: its column values, its (E.164) phones, the first
+    primary, and its tags (the franchise's Tag rows)."""
+
+    fields: dict[str, Any]
+    phones: Sequence[str] = ()
+    tags: Sequence[Tag] = ()
+
+
+def contact_create_many(
+    *,
+    franchise: Franchise,
+    new: Sequence[NewContact],
+    by: AbstractBaseUser | None = None,
+    source: str,
+    reason: str = "",
+) -> list[Contact]:
+    """`contact_create` for a batch, in a few bulk inserts (a CRM's first sync brings thousands):
+    the same rows, the same history. Raises PhoneTaken, keeping nothing, when a phone belongs to
+    another contact (the unique constraint still decides); the caller may then create them one by one."""
+    with transaction.atomic():
+        numbers = [list(dict.fromkeys(p for p in item.phones if p)) for item in new]
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(
+                    franchise=franchise,
+                    primary_phone=phones[0] if phones else None,
+                    alternate_phones=phones[1:],
+                    **_with_rules(item.fields),
+                )
+                for item, phones in zip(new, numbers, strict=True)
+            ]
+        )
+        phones = [
+            ContactPhone(franchise=franchise, contact=contact, number=number, is_primary=n == 0)
+            for contact, own in zip(contacts, numbers, strict=True)
+            for n, number in enumerate(own)
+        ]
+        try:
+            with transaction.atomic():
+                ContactPhone.objects.bulk_create(phones)
+        except IntegrityError:
+            taken = ContactPhone.objects.filter(franchise=franchise, number__in=[p.number for p in phones]).first()
+            raise PhoneTaken(taken.number, taken.contact_id) if taken else PhoneTaken("a phone", 0) from None
+        through = Contact.tags.through
+        links = [
+            through(contact_id=contact.pk, tag_id=tag.pk)
+            for contact, item in zip(contacts, new, strict=True)
+            for tag in {t.pk: t for t in item.tags}.values()
+        ]
+        through.objects.bulk_create(links)
+        history = []
+        for contact, item in zip(contacts, new, strict=True):
+            after = contact_snapshot(contact, tags=[t.name for t in item.tags], primary_contact_tags=[], locations=[])
+            history.append(_change_row(contact, _changed({}, after), source=source, by=by, reason=reason))
+        ContactChange.objects.bulk_create(history)
+    return contacts
+
+
 def contact_create(
     *,
     franchise: Franchise,
@@ -289,13 +368,8 @@ def contact_create(
     through `source`. Unlike `contact_upsert` it matches nothing: the caller has decided this is a
     new contact. Raises PhoneTaken when a phone belongs to another contact, and then keeps nothing."""
     with transaction.atomic():
-        contact = Contact.objects.create(franchise=franchise, **_with_rules(fields))
-        if phones:
-            contact_set_phones(contact=contact, primary=phones[0], alternates=phones[1:])
-        if tags:
-            contact.tags.add(*tags_resolve(franchise=franchise, names=tags))
-        contact_change_record(contact, {}, source=source, by=by, reason=reason)
-    return contact
+        item = NewContact(fields=fields, phones=phones, tags=tags_resolve(franchise=franchise, names=tags))
+        return contact_create_many(franchise=franchise, new=[item], by=by, source=source, reason=reason)[0]
 
 
 def contact_update(

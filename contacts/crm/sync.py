@@ -44,7 +44,7 @@ from contacts.crm.client import PAGE_LIMIT, ContactsPage, CrmClient, CrmContact,
 from contacts.crm.connections import SYNC_INTERVAL, crm_client_for
 from contacts.crm.mapping import FLAGS, SCALARS, contact_values, crm_values, merge
 from contacts.models import Contact, ContactChange, ContactPhone, CrmConnection, CrmSyncRun
-from contacts.services import PhoneTaken, contact_create, contact_update, tags_resolve
+from contacts.services import NewContact, PhoneTaken, contact_create_many, contact_update, tags_resolve
 
 # Records updated up to this long before the last high-water mark are read again: the CRM's
 # updatedAt has whole seconds, and a record saved in the second the mark was taken must not be lost.
@@ -210,14 +210,16 @@ def _page_commit(run: CrmSyncRun, connection: CrmConnection, result: ContactsPag
         for record, values, notes in page.items:
             for note in notes:
                 run.warnings = _report(run.warnings, record.id, note)
-            outcome, detail = page.land(record, values)
+            page.land(record, values)
+        page.flush()
+        for crm_id, outcome, detail in page.outcomes:
             if outcome == "skipped":
                 run.skipped += 1
-                run.skips = _report(run.skips, record.id, detail)
-            else:
-                setattr(run, outcome, getattr(run, outcome) + 1)
-                for warning in page.warnings.pop(record.id, []):
-                    run.warnings = _report(run.warnings, record.id, warning)
+                run.skips = _report(run.skips, crm_id, detail)
+                continue
+            setattr(run, outcome, getattr(run, outcome) + 1)
+            for warning in page.warnings.pop(crm_id, []):
+                run.warnings = _report(run.warnings, crm_id, warning)
         run.page_reached = result.page
         run.pages += 1
         run.total = result.total if result.total is not None else run.total
@@ -227,9 +229,20 @@ def _page_commit(run: CrmSyncRun, connection: CrmConnection, result: ContactsPag
 
 
 @dataclass
+class _Pending:
+    """A new contact waiting for the page's bulk insert."""
+
+    record: CrmContact
+    values: dict[str, Any]
+    item: NewContact
+
+
+@dataclass
 class _Page:
-    """One page's records and the rows they may land on, loaded in a few queries, kept current as
-    records land (two records of one page may share a phone)."""
+    """One page's records and the rows they may land on, loaded in a few queries and kept current as
+    records land (two records of one page may share a phone). New contacts are inserted together
+    (`contact_create_many`), the others updated one by one through `contact_update`; each outcome
+    is ("created" | "updated" | "unchanged", "") or ("skipped", reason), by CRM id."""
 
     franchise: Any
     reason: str  # kept with each change in the contacts' history
@@ -242,6 +255,8 @@ class _Page:
     tags: dict[int, list[str]]
     tag_rows: dict[str, Any]
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)
+    pending: list[_Pending] = field(default_factory=list)
 
     @classmethod
     def load(cls, franchise, records: list[CrmContact], region: str, reason: str) -> _Page:
@@ -288,6 +303,24 @@ class _Page:
             tag_rows=tag_rows,
         )
 
+    def land(self, record: CrmContact, values: dict[str, Any]) -> None:
+        if not any(values[f] for f in ("phones", "primary_email", "first_name", "last_name", "organization_name")):
+            self.outcomes.append((record.id, "skipped", "no name, phone or email"))
+            return
+        waiting = {p.record.id for p in self.pending}
+        if record.id in waiting or any(
+            self.phone_owner.get(n) is None and n in self._pending_phones() for n in values["phones"]
+        ):
+            self.flush()  # this record meets one still waiting to be inserted: insert those first
+        contact = self.by_crm_id.get(record.id) or self._match(values)
+        if contact is None:
+            self._queue(record, values)
+            return
+        self.outcomes.append((record.id, *self._update_safely(record, values, contact)))
+
+    def _pending_phones(self) -> set[str]:
+        return {n for p in self.pending for n in p.item.phones}
+
     def _match(self, values: dict[str, Any]) -> Contact | None:
         for number in values["phones"]:
             owner = self.phone_owner.get(number)
@@ -299,87 +332,124 @@ class _Page:
             return self.contacts[owner]
         return None
 
-    def land(self, record: CrmContact, values: dict[str, Any]) -> tuple[str, str]:
-        """Create or update the record's contact; ("created" | "updated" | "unchanged", "") or
-        ("skipped", reason)."""
-        if not any(values[f] for f in ("phones", "primary_email", "first_name", "last_name", "organization_name")):
-            return "skipped", "no name, phone or email"
-        for attempt in range(2):
-            try:
-                with transaction.atomic():
-                    return self._land(record, values, again=attempt > 0)
-            except PhoneTaken as taken:
-                # Another writer took a phone since the page was loaded: look again, then keep it there.
-                self.phone_owner[taken.number] = taken.contact_id
-                if attempt == 1:
-                    return "skipped", f"could not be stored: {taken}"
-            except (DatabaseError, ValueError) as exc:
-                return "skipped", f"could not be stored: {exc.__class__.__name__}: {exc}"
-        raise AssertionError("unreachable")
-
     def _free_phones(self, record: CrmContact, phones: Iterable[str], contact: Contact | None) -> list[str]:
         """The phones this record may have: each phone stays with the contact that has it."""
         kept = []
+        taken = self._pending_phones()
         for number in phones:
             owner = self.phone_owner.get(number)
-            if owner is None or (contact is not None and owner == contact.pk):
+            if number in taken:
+                self._warn(record.id, f"phone {number} is also another CRM record's; left with that one")
+            elif owner is None or (contact is not None and owner == contact.pk):
                 kept.append(number)
             else:
-                self.warnings.setdefault(record.id, []).append(
-                    f"phone {number} belongs to contact #{owner}; left there"
-                )
+                self._warn(record.id, f"phone {number} belongs to contact #{owner}; left there")
         return kept
 
-    def _land(self, record: CrmContact, values: dict[str, Any], *, again: bool) -> tuple[str, str]:
-        contact = self.by_crm_id.get(record.id) or self._match(values)
-        self.warnings.pop(record.id, None)
-        if contact is None:
-            self._create(record, values)
-            return "created", ""
-        if again:  # the first try's rolled-back writes may linger on the instance
-            contact.refresh_from_db()
-            self.tags[contact.pk] = list(contact.tags.values_list("name", flat=True))
-        here = contact_values(contact, tag_names=self.tags.get(contact.pk, []))
-        changes = merge(here=here, crm=values, base=contact.crm_base or None)
-        if "phones" in changes:
-            changes["phones"] = self._free_phones(record, changes["phones"], contact)
-            if changes["phones"] == here["phones"]:
-                del changes["phones"]
-        newly_linked = contact.crm_id != record.id
-        if changes:
-            contact = self._update(contact, changes)
-        base = {"crm": values, "here": contact_values(contact, tag_names=self.tags[contact.pk])}
-        if newly_linked or changes or contact.crm_updated_at != record.updated_at or contact.crm_base != base:
-            contact.crm_id, contact.crm_updated_at, contact.crm_base = record.id, record.updated_at, base
-            contact.save(update_fields=["crm_id", "crm_updated_at", "crm_base"])
-        self._remember(contact, record.id)
-        return ("updated" if changes or newly_linked else "unchanged"), ""
+    def _warn(self, crm_id: str, text: str) -> None:
+        notes = self.warnings.setdefault(crm_id, [])
+        if text not in notes:
+            notes.append(text)
 
-    def _create(self, record: CrmContact, values: dict[str, Any]) -> Contact:
+    def _queue(self, record: CrmContact, values: dict[str, Any]) -> None:
         fields = {name: values[name] for name in SCALARS + FLAGS}
         person = fields["first_name"] or fields["last_name"]
         phones = self._free_phones(record, values["phones"], None)
-        tag_names = [t.name for t in self._tags(values["tags"])]
-        here = {**fields, "phones": phones, "alternate_emails": values["alternate_emails"], "tags": tag_names}
-        contact = contact_create(
-            franchise=self.franchise,
-            phones=phones,
-            tags=tag_names,
-            source=ContactChange.Source.CRM,
-            reason=self.reason,
+        tags = self._tags(values["tags"])
+        here = {**fields, "phones": phones, "alternate_emails": values["alternate_emails"]}
+        here["tags"] = [t.name for t in tags]
+        fields.update(
             is_business=bool(fields["organization_name"]) and not person,
             alternate_emails=values["alternate_emails"],
             crm_id=record.id,
             crm_updated_at=record.updated_at,
             crm_base={"crm": values, "here": here},
-            **fields,
         )
-        # Known to the page only once stored: a rolled-back try leaves nothing behind here.
-        self.contacts[contact.pk], self.tags[contact.pk] = contact, tag_names
-        self._remember(contact, record.id)
-        return contact
+        self.pending.append(_Pending(record, values, NewContact(fields=fields, phones=phones, tags=tags)))
 
-    def _update(self, contact: Contact, changes: dict[str, Any]) -> Contact:
+    def flush(self) -> None:
+        """Insert the waiting new contacts in one go. Should another writer have taken one of their
+        phones meanwhile, insert them one by one instead, each keeping what it can."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            with transaction.atomic():
+                created = contact_create_many(
+                    franchise=self.franchise,
+                    new=[p.item for p in pending],
+                    source=ContactChange.Source.CRM,
+                    reason=self.reason,
+                )
+        except PhoneTaken:
+            for waiting in pending:
+                self.outcomes.append((waiting.record.id, *self._create_safely(waiting.record, waiting.values)))
+            return
+        for waiting, contact in zip(pending, created, strict=True):
+            self._known(contact, waiting.record.id, [t.name for t in waiting.item.tags])
+            self.outcomes.append((waiting.record.id, "created", ""))
+
+    def _create_safely(self, record: CrmContact, values: dict[str, Any]) -> tuple[str, str]:
+        for attempt in range(2):
+            self.warnings.pop(record.id, None)
+            self._queue(record, values)
+            waiting = self.pending.pop()
+            try:
+                with transaction.atomic():
+                    item = waiting.item
+                    contact = contact_create_many(
+                        franchise=self.franchise, new=[item], source=ContactChange.Source.CRM, reason=self.reason
+                    )[0]
+            except PhoneTaken as taken:
+                self.phone_owner[taken.number] = taken.contact_id  # look again; the phone stays there
+                if attempt == 1:
+                    return "skipped", f"could not be stored: {taken}"
+                continue
+            except (DatabaseError, ValueError) as exc:
+                return "skipped", f"could not be stored: {exc.__class__.__name__}: {exc}"
+            self._known(contact, record.id, [t.name for t in item.tags])
+            return "created", ""
+        raise AssertionError("unreachable")
+
+    def _update_safely(self, record: CrmContact, values: dict[str, Any], contact: Contact) -> tuple[str, str]:
+        for attempt in range(2):
+            self.warnings.pop(record.id, None)
+            if attempt:  # the first try's rolled-back writes may linger on the instance
+                contact.refresh_from_db()
+                self.tags[contact.pk] = list(contact.tags.values_list("name", flat=True))
+            here = contact_values(contact, tag_names=self.tags.get(contact.pk, []))
+            changes = merge(here=here, crm=values, base=contact.crm_base or None)
+            if "phones" in changes:
+                changes["phones"] = self._free_phones(record, changes["phones"], contact)
+                if changes["phones"] == here["phones"]:
+                    del changes["phones"]
+            newly_linked = contact.crm_id != record.id
+            base = {"crm": values, "here": here}
+            if not changes and not newly_linked and contact.crm_updated_at == record.updated_at:
+                if contact.crm_base != base:  # the CRM re-sent it: only the memory of what it sent moves
+                    contact.crm_base = base
+                    contact.save(update_fields=["crm_base"])
+                self._known(contact, record.id, self.tags[contact.pk])
+                return "unchanged", ""
+            try:
+                with transaction.atomic():
+                    if changes:
+                        contact = self._write(contact, changes)
+                    base["here"] = contact_values(contact, tag_names=self.tags[contact.pk])
+                    contact.crm_id, contact.crm_updated_at, contact.crm_base = record.id, record.updated_at, base
+                    contact.save(update_fields=["crm_id", "crm_updated_at", "crm_base"])
+            except PhoneTaken as taken:
+                self.phone_owner[taken.number] = taken.contact_id  # look again; the phone stays there
+                if attempt == 1:
+                    return "skipped", f"could not be stored: {taken}"
+                continue
+            except (DatabaseError, ValueError) as exc:
+                return "skipped", f"could not be stored: {exc.__class__.__name__}: {exc}"
+            self._known(contact, record.id, self.tags[contact.pk])
+            return ("updated" if changes or newly_linked else "unchanged"), ""
+        raise AssertionError("unreachable")
+
+    def _write(self, contact: Contact, changes: dict[str, Any]) -> Contact:
         """Apply the changed fields through the contacts' update service (its history says "CRM sync")."""
         wanted = {name: value for name, value in changes.items() if name not in ("phones", "tags")}
         if "phones" in changes:
@@ -396,13 +466,15 @@ class _Page:
         )
         if "tags" in changes:
             self.tags[contact.pk] = list(updated.tags.values_list("name", flat=True))
-        self.contacts[contact.pk] = updated
         return updated
 
     def _tags(self, names: Iterable[str]) -> list:
         return list({self.tag_rows[n.lower()].pk: self.tag_rows[n.lower()] for n in names}.values())
 
-    def _remember(self, contact: Contact, crm_id: str) -> None:
+    def _known(self, contact: Contact, crm_id: str, tag_names: list[str]) -> None:
+        """What the page must know of a contact just written: its phones, link and tags."""
+        self.contacts[contact.pk] = contact
+        self.tags[contact.pk] = tag_names
         for number, owner in list(self.phone_owner.items()):
             if owner == contact.pk and number not in contact.phones:
                 del self.phone_owner[number]

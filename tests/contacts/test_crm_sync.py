@@ -294,3 +294,39 @@ def test_a_killed_sync_is_taken_over_at_once_and_ends_with_the_counts_of_an_unin
     assert (resumed.status, resumed.resumes) == ("finished", 1)
     assert Contact.objects.filter(franchise=franchise_a).count() == uninterrupted.created
     assert Contact.objects.filter(franchise=franchise_a).values("crm_id").distinct().count() == uninterrupted.created
+
+
+def test_new_contacts_are_created_with_their_history(crm_connection, fake_crm):
+    run = crm_sync(connection=crm_connection)
+    created = ContactChange.objects.filter(source="crm", reason=f"CRM sync #{run.pk}")
+    assert created.count() == run.created
+    record = kept(fake_crm)[0]
+    change = created.get(contact__crm_id=record["id"])
+    assert change.changes["first_name"] == [None, record["firstName"]]
+
+
+def test_a_phone_taken_by_another_writer_mid_page_stays_with_it_and_the_rest_of_the_page_lands(
+    crm_connection, fake_crm, franchise_a, monkeypatch
+):
+    from contacts.crm import sync
+
+    record = kept(fake_crm)[3]
+    load = sync._Page.load
+
+    def load_then_race(*args, **kwargs):
+        page = load(*args, **kwargs)
+        # Another writer (the API, say) gives the record's phone to a contact of its own right after
+        # the page was read: the bulk insert meets the unique constraint.
+        if any(r.id == record["id"] for r, _, _ in page.items):
+            phone = next(values for r, values, _ in page.items if r.id == record["id"])["phones"][0]
+            racer = Contact.objects.create(franchise=franchise_a, first_name="Racer", primary_phone=phone)
+            ContactPhone.objects.create(franchise=franchise_a, contact=racer, number=phone, is_primary=True)
+        return page
+
+    monkeypatch.setattr(sync._Page, "load", classmethod(lambda cls, *a, **k: load_then_race(*a, **k)))
+    run = crm_sync(connection=crm_connection)
+    racer = Contact.objects.get(first_name="Racer")
+    landed = Contact.objects.get(crm_id=record["id"])
+    assert racer.phones and racer.phones[0] not in landed.phones
+    assert run.created == len(kept(fake_crm))
+    assert Contact.objects.filter(franchise=franchise_a).count() == len(kept(fake_crm)) + 1
