@@ -177,8 +177,11 @@ def _run_pages(
     with transaction.atomic():
         run.status, run.finished_at = CrmSyncRun.Status.FINISHED, timezone.now()
         run.save(update_fields=["status", "finished_at"])
-        # Refetched: the connection may have been edited (a new key) while the run went on.
+        # Refetched: the connection may have been edited while the run went on. Pointed at another
+        # CRM meanwhile, it keeps no mark of this one (its next sync is a full one of the new CRM).
         fresh = CrmConnection.objects.select_for_update().get(pk=connection.pk)
+        if fresh.connected_at > run.started_at:
+            return
         if run.high_water_mark and (fresh.high_water_mark is None or run.high_water_mark > fresh.high_water_mark):
             fresh.high_water_mark = run.high_water_mark
         fresh.last_synced_at = run.finished_at
