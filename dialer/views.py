@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
@@ -337,7 +338,8 @@ def usage(request: HttpRequest) -> HttpResponse:
     key = f"dialer:usage:{account.pk}:{account.linked_at.timestamp()}" if account else ""
     found = cache.get(key) if account else {"rows": [], "error": str(NotLinked())}
     if found is None:
-        today = timezone.localdate()
+        # PhoneBurner reads the dates in its own time zone, which is not the franchise's.
+        today = timezone.localdate(timezone=ZoneInfo(settings.PHONEBURNER_TIME_ZONE))
         try:
             client = phoneburner_client(user=request.user)
             rows = client.usage(date_start=today - timedelta(days=USAGE_DAYS - 1), date_end=today)
