@@ -119,6 +119,8 @@ def ranged_file_response(
     if span:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     if request.method == "HEAD" or length == 0:
+        if not storage.exists(name):  # a body would find out by opening it; an answer without one asks
+            raise FileNotFoundError(name)
         response = HttpResponse(status=status, content_type=content_type, headers=headers)
         response["Content-Length"] = str(length)
         return response
