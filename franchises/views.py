@@ -28,11 +28,27 @@ def franchise_switch(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
+# The plaintext of a token just created, between the POST and the page that shows it: kept in the
+# server-side session (the database, never a cookie) and taken out by that one page view.
+NEW_TOKEN_KEY = "new_api_token"
+
+
 @require_GET
 @staff_view(owner_only=True)
 def token_list(request: HttpRequest) -> HttpResponse:
-    """The franchise's API tokens (prefix, last use, expiry) and a form to create one."""
-    return render(request, "franchises/tokens.html", _token_context(request))
+    """The franchise's API tokens (prefix, last use, expiry) and a form to create one; right after
+    creating one, its plaintext, this once."""
+    new = request.session.pop(NEW_TOKEN_KEY, None)
+    token = None
+    if new:
+        token = ApiToken.objects.filter(franchise=request.workspace.franchise, pk=new["id"]).first()
+    if token is None:
+        return render(request, "franchises/tokens.html", _token_context(request))
+    response = render(
+        request, "franchises/tokens.html", _token_context(request, new_token=token, plaintext=new["plaintext"])
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _token_context(request: HttpRequest, **extra) -> dict:
@@ -43,16 +59,15 @@ def _token_context(request: HttpRequest, **extra) -> dict:
 @require_POST
 @staff_view(owner_only=True)
 def token_create(request: HttpRequest) -> HttpResponse:
-    """Issue a token and show its plaintext this once (it is stored only as a hash)."""
+    """Issue a token (stored only as a hash) and send the browser to the list, which shows its
+    plaintext once: post/redirect/get, so reloading that page never creates a second token."""
     form = TokenForm(request.POST)
     if not form.is_valid():
         errors = [message for messages in form.errors.values() for message in messages]
         return render(request, "franchises/tokens.html", _token_context(request, errors=errors), status=400)
     token, plaintext = ApiToken.issue(franchise=request.workspace.franchise, **form.cleaned_data)
-    # Rendered, not redirected: the plaintext must never be stored, not even in the session.
-    response = render(request, "franchises/tokens.html", _token_context(request, new_token=token, plaintext=plaintext))
-    response["Cache-Control"] = "no-store"
-    return response
+    request.session[NEW_TOKEN_KEY] = {"id": token.pk, "plaintext": plaintext}
+    return redirect("franchises:tokens")
 
 
 @require_POST

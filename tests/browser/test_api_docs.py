@@ -16,4 +16,9 @@ def test_the_docs_render_in_chromium_under_the_csp(live_server, page):
     page.wait_for_selector(".opblock", timeout=15_000)
 
     assert page.locator(".opblock").count() >= 9, "every operation is listed"
+    assert page.get_attribute("html", "lang") == "en"
+    # A phone lays the page out at its own width, not a shrunken desktop's; nothing is cut off sideways.
+    assert "width=device-width" in page.get_attribute("meta[name=viewport]", "content")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert problems == [] and foreign == []

@@ -164,16 +164,27 @@ def test_only_owners_manage_tokens(alice, bob, carol, signed_in):
     assert not ApiToken.objects.exists()
 
 
-def test_creating_a_token_shows_the_plaintext_once(alice, franchise_a, signed_in):
+def test_creating_a_token_shows_the_plaintext_once_and_a_reload_makes_no_second(alice, franchise_a, signed_in):
     client = signed_in(alice)
     response = client.post("/settings/tokens/new", {"label": "HubSpot sync", "expires_in_days": "90"})
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    plaintext = re.search(r'value="(bds_[^"]+)"', response.content.decode()).group(1)
+    assert response.status_code == 302 and response["Location"] == "/settings/tokens/"
+    shown = client.get("/settings/tokens/")
+    assert shown["Cache-Control"] == "no-store"
+    plaintext = re.search(r'value="(bds_[^"]+)"', shown.content.decode()).group(1)
     token = ApiToken.objects.get(franchise=franchise_a)
     assert token.token_hash == hash_token(plaintext) and token.label == "HubSpot sync"
     assert token.expires_at and token.expires_at - timezone.now() > timedelta(days=89)
-    listing = client.get("/settings/tokens/").content.decode()
-    assert plaintext not in listing and token.prefix in listing
+    reloaded = client.get("/settings/tokens/").content.decode()
+    assert plaintext not in reloaded and token.prefix in reloaded
+    assert ApiToken.objects.count() == 1
+
+
+def test_a_new_tokens_plaintext_is_not_shown_in_another_franchise(alice, franchise_a, franchise_b, signed_in):
+    Membership.objects.create(user=alice, franchise=franchise_b, role=Membership.Role.OWNER)
+    client = signed_in(alice)
+    client.post("/settings/tokens/new", {"label": "A's", "expires_in_days": ""})
+    client.post("/franchise/switch", {"franchise": str(franchise_b.pk)})
+    assert 'data-testid="new-token"' not in client.get("/settings/tokens/").content.decode()
 
 
 @pytest.mark.parametrize("data", [{"label": "x" * 101, "expires_in_days": ""}, {"label": "", "expires_in_days": "7"}])
