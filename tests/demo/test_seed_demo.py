@@ -15,6 +15,7 @@ from django.urls import reverse
 from calls.models import Call, Recording
 from contacts.models import Contact, ContactPhone, Tag
 from demo.seed import DEMO_DIR, FRANCHISE_NAME
+from dialer.queries import queue_calls
 from franchises.models import Franchise
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,9 @@ def test_contacts_are_linked_to_calls_by_phone_and_tagged():
     assert Call.objects.filter(Q(caller_id_e164__in=some.phones) | Q(callback_number_e164__in=some.phones)).exists()
     names = set(Tag.objects.filter(franchise=franchise).values_list("name", flat=True))
     assert {"VIP", "Repeat Customer", "Insurance Claim"} <= names
+    # Callers wait in the call-back queue, each a contact with a phone to ring (make run's dialer).
+    waiting = list(queue_calls(franchise))
+    assert len(waiting) >= 10 and all(call.caller_contact_id for call in waiting)
 
 
 def test_seeding_again_changes_nothing_but_refreshes_the_same_rows():
