@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -333,9 +334,13 @@ def dial_settings(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view
 def usage(request: HttpRequest) -> HttpResponse:
-    """The team's dialling over the last 30 days, from PhoneBurner (kept five minutes per user)."""
+    """The team's dialling over the last 30 days, from PhoneBurner (kept five minutes per user, or
+    until the next callback)."""
     account = PhoneBurnerAccount.objects.filter(user=request.user).first()
-    key = f"dialer:usage:{account.pk}:{account.linked_at.timestamp()}" if account else ""
+    # Kept until a callback of the franchise's sessions says someone has dialled since.
+    dialled = DialSession.objects.filter(franchise=request.workspace.franchise).aggregate(last=Max("last_callback_at"))
+    since = dialled["last"].timestamp() if dialled["last"] else 0
+    key = f"dialer:usage:{account.pk}:{account.linked_at.timestamp()}:{since}" if account else ""
     found = cache.get(key) if account else {"rows": [], "error": str(NotLinked())}
     if found is None:
         # PhoneBurner reads the dates in its own time zone, which is not the franchise's.

@@ -108,14 +108,18 @@ def test_dial_settings_are_for_owners_only(bob, signed_in):
 
 
 def test_the_teams_usage_comes_from_phoneburner(fake_pb, alice, link, launched, make_contact, franchise_a, signed_in):
+    from tests.dialer.conftest import deliver
     from tests.dialer.phoneburner_helpers import DialerBrowser
 
     ann = make_contact(franchise_a, "Ann Lee")
     _, url = launched(alice, [ann])
+    client = signed_in(alice)
+    assert '<td data-label="Calls">0</td>' in client.get("/dialer/usage/").content.decode()  # kept a while...
     browser = DialerBrowser(url)
     browser.dial()
     browser.dispose("Interested")
-    fragment = signed_in(alice).get("/dialer/usage/", HTTP_HX_REQUEST="true").content.decode()
+    deliver(fake_pb)  # ...but a callback since then asks PhoneBurner again
+    fragment = client.get("/dialer/usage/", HTTP_HX_REQUEST="true").content.decode()
     assert fragment.lstrip().startswith('<div data-testid="dial-usage">')
     assert (
         '<td data-label="Who">Alice Owner</td><td data-label="Sessions">1</td><td data-label="Calls">1</td>' in fragment
