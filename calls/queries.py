@@ -50,6 +50,10 @@ def parse_bound(value: str, tz: ZoneInfo, *, end: bool, name: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+class BadDateRange(BadFilter):
+    """The start of a date range is after its end."""
+
+
 @dataclass(frozen=True)
 class CallFilters:
     """What a client may narrow calls by. Build it with `CallFilters.parse` from raw strings."""
@@ -62,6 +66,7 @@ class CallFilters:
     phone: str | None = None  # E.164
     call_category: str | None = None
     agent_type: str | None = None
+    state: str | None = None  # a Call.State value
     has_recording: bool | None = None
     q: str | None = None
 
@@ -82,7 +87,7 @@ class CallFilters:
         start = parse_bound(start_date, tz, end=False, name="start_date") if start_date else None
         end = parse_bound(end_date, tz, end=True, name="end_date") if end_date else None
         if start and end and start > end:
-            raise BadFilter("start_date is after end_date")
+            raise BadDateRange("start_date is after end_date")
         return cls(
             location_id=parse_uuid(location_id, name="location_id"),
             start=start,
@@ -195,6 +200,8 @@ def calls_for(franchise: Franchise, filters: CallFilters = CallFilters()) -> Que
         qs = qs.filter(call_category=f.call_category)
     if f.agent_type:
         qs = qs.filter(agent_type=f.agent_type)
+    if f.state:
+        qs = qs.filter(state=f.state)
     if f.has_recording is not None:
         qs = qs.filter(recording__isnull=not f.has_recording)
     if f.q:
@@ -274,6 +281,7 @@ def _bound_params(franchise: Franchise, f: CallFilters, after: tuple[datetime, i
         *[f.phone] * 3,
         f.call_category,
         f.agent_type,
+        f.state,
     )
     params = [value for value in values if value]
     if after:
@@ -340,6 +348,11 @@ def call_choices(franchise: Franchise, column: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [franchise_id, franchise_id])
         return [value for (value,) in cursor.fetchall()]
+
+
+def call_count(franchise: Franchise, filters: CallFilters, *, cap: int) -> int:
+    """How many calls match `filters`, counting no further than `cap` + 1 (the list says "more than")."""
+    return calls_for(franchise, filters).order_by()[: cap + 1].count()
 
 
 def call_list_rows(franchise: Franchise, filters: CallFilters) -> QuerySet[Call]:

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("insights", views.insights, name="insights"),
     path("calls/", views.call_list, name="list"),
+    path("calls/state/", views.call_state_batch, name="state_batch"),
     path("calls/<str:conversation_id>/", views.call_detail, name="detail"),
     path("calls/<str:conversation_id>/recording", views.call_recording, name="recording"),
+    path("calls/<str:conversation_id>/state", views.call_state, name="state"),
 ]

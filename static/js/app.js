@@ -12,6 +12,34 @@
     });
   });
 
+  // A 400 answer to a form marked data-swap-errors carries the errors to show (out of band, beside
+  // the fields): htmx would otherwise drop it. What it swaps, if anything, the server decides.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (event.detail.xhr.status === 400 && elt && elt.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // After a swap asked for by an element with data-focus-after="#id" (a pager link, a batch
+  // action), focus goes to that element, where the user's eyes go next.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var selector = elt && elt.getAttribute("data-focus-after");
+    var target = selector && document.querySelector(selector);
+    if (target) target.focus({ preventScroll: true });
+  });
+
+  // "Tick every call on this page" (only with JavaScript: it is hidden otherwise).
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-tick-all]")) return;
+    var form = event.target.form;
+    form.querySelectorAll("input[type=checkbox][name=calls]").forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
+
   // The franchise switcher submits on change; its button stays for keyboard and no-JS users.
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
@@ -109,6 +137,7 @@
 
   function init(root) {
     root.querySelectorAll("[data-player]").forEach(setUpTranscript);
+    root.querySelectorAll("[data-tick-all]").forEach(function (box) { box.hidden = false; });
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

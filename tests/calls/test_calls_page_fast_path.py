@@ -28,6 +28,7 @@ def calls(franchise_a, location_a, location_a2, make_call):
             caller_id=f"+1555010000{n % 4}",
             call_category="billing" if n % 3 else "estimate",
             agent_type="daytime" if n % 4 else "afterhours",
+            state="reviewed" if n % 3 == 1 else "new",
         )
         if n % 5 == 0:
             Recording.objects.create(call=call, file=f"r{n}.mp3", size=1)
@@ -46,6 +47,7 @@ def samples(location) -> dict[str, dict]:
         "phone": {"phone": "+15550100003"},
         "call_category": {"call_category": "estimate"},
         "agent_type": {"agent_type": "afterhours"},
+        "state": {"state": "reviewed"},
         "has_recording": {"has_recording": False},
         "q": {"q": "basement"},
     }
@@ -85,7 +87,7 @@ def test_all_filters_at_once_and_each_shape_apart(franchise_a, location_a, calls
     for name, values in samples(location_a).items():
         if name != "q":
             everything.update(values)
-    everything.update(has_recording=None, call_category=None, agent_type=None)  # CA-7 stays
+    everything.update(has_recording=None, call_category=None, agent_type=None, state=None)  # CA-7 stays
     compiled._SQL.clear()
     both = queries.CallFilters(**everything)
     fast, orm = walk(franchise_a, both, size=1)
