@@ -272,7 +272,7 @@ CONTACT_COLUMNS = (
     "franchise_id", "first_name", "last_name", "organization_name", "is_business", "primary_phone",
     "primary_email", "alternate_phones", "alternate_emails", "notes", "referred_by", "addr_line1",
     "addr_line2", "addr_city", "addr_state", "addr_postal", "addr_country", "lifetime_value", "is_verified",
-    "do_not_call", "do_not_text", "do_not_email", "created_at", "updated_at",
+    "do_not_call", "do_not_text", "do_not_email", "crm_base", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -305,6 +305,7 @@ def _contact_rows(franchise_id: str, phones: list[str], seed: int):
             False,
             False,
             False,
+            "{}",
             now,
             now,
         )

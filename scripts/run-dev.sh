@@ -27,6 +27,7 @@ echo
 echo "  Breesy desk is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
 "$BIN/python" manage.py demo_login 2>/dev/null | sed 's/^/  /' || true
 echo "  The job worker (django-q2) and the fakes run beside it. Ctrl-C stops them all."
+echo "  Post a signed call to the webhook, audio included: $BIN/python manage.py send_demo_call --url $SITE_URL"
 echo
 
 # The worker starts after the banner so its start-up log does not split the URL from the login.
