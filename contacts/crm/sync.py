@@ -310,19 +310,16 @@ class _Page:
         if not any(values[f] for f in ("phones", "primary_email", "first_name", "last_name", "organization_name")):
             self.outcomes.append((record.id, "skipped", "no name, phone or email"))
             return
-        waiting = {p.record.id for p in self.pending}
-        if record.id in waiting or any(
-            self.phone_owner.get(n) is None and n in self._pending_phones() for n in values["phones"]
-        ):
-            self.flush()  # this record meets one still waiting to be inserted: insert those first
+        waiting_phones = {n for p in self.pending for n in p.item.phones}
+        if any(p.record.id == record.id for p in self.pending) or waiting_phones.intersection(values["phones"]):
+            # This record meets one still waiting to be inserted (the same CRM id twice, or a shared
+            # phone): insert those first, so it updates that contact or leaves the phone with it.
+            self.flush()
         contact = self.by_crm_id.get(record.id) or self._match(values)
         if contact is None:
-            self._queue(record, values)
+            self.pending.append(_Pending(record, values, self._new_contact(record, values)))
             return
         self.outcomes.append((record.id, *self._update_safely(record, values, contact)))
-
-    def _pending_phones(self) -> set[str]:
-        return {n for p in self.pending for n in p.item.phones}
 
     def _match(self, values: dict[str, Any]) -> Contact | None:
         for number in values["phones"]:
@@ -338,12 +335,9 @@ class _Page:
     def _free_phones(self, record: CrmContact, phones: Iterable[str], contact: Contact | None) -> list[str]:
         """The phones this record may have: each phone stays with the contact that has it."""
         kept = []
-        taken = self._pending_phones()
         for number in phones:
             owner = self.phone_owner.get(number)
-            if number in taken:
-                self._warn(record.id, f"phone {number} is also another CRM record's; left with that one")
-            elif owner is None or (contact is not None and owner == contact.pk):
+            if owner is None or (contact is not None and owner == contact.pk):
                 kept.append(number)
             else:
                 self._warn(record.id, f"phone {number} belongs to contact #{owner}; left there")
@@ -354,7 +348,8 @@ class _Page:
         if text not in notes:
             notes.append(text)
 
-    def _queue(self, record: CrmContact, values: dict[str, Any]) -> None:
+    def _new_contact(self, record: CrmContact, values: dict[str, Any]) -> NewContact:
+        """The contact a record not yet here becomes, with the phones still free and its CRM link."""
         fields = {name: values[name] for name in SCALARS + FLAGS}
         person = fields["first_name"] or fields["last_name"]
         phones = self._free_phones(record, values["phones"], None)
@@ -368,7 +363,7 @@ class _Page:
             crm_updated_at=record.updated_at,
             crm_base={"crm": values, "here": here},
         )
-        self.pending.append(_Pending(record, values, NewContact(fields=fields, phones=phones, tags=tags)))
+        return NewContact(fields=fields, phones=phones, tags=tags)
 
     def flush(self) -> None:
         """Insert the waiting new contacts in one go. Should another writer have taken one of their
@@ -393,13 +388,13 @@ class _Page:
             self.outcomes.append((waiting.record.id, "created", ""))
 
     def _create_safely(self, record: CrmContact, values: dict[str, Any]) -> tuple[str, str]:
+        """Insert one new contact on its own (after the page's bulk insert met a phone taken
+        meanwhile): a second try without that phone, then skipped with the reason."""
         for attempt in range(2):
             self.warnings.pop(record.id, None)
-            self._queue(record, values)
-            waiting = self.pending.pop()
+            item = self._new_contact(record, values)  # again: the phones still free may have changed
             try:
                 with transaction.atomic():
-                    item = waiting.item
                     contact = contact_create_many(
                         franchise=self.franchise, new=[item], source=ContactChange.Source.CRM, reason=self.reason
                     )[0]
@@ -415,6 +410,8 @@ class _Page:
         raise AssertionError("unreachable")
 
     def _update_safely(self, record: CrmContact, values: dict[str, Any], contact: Contact) -> tuple[str, str]:
+        """Merge the record into its contact here (the conflict rule) and link them; a phone taken
+        meanwhile gets a second try without it, then the record is skipped with the reason."""
         for attempt in range(2):
             self.warnings.pop(record.id, None)
             if attempt:  # the first try's rolled-back writes may linger on the instance
