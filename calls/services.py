@@ -290,14 +290,18 @@ def _write_batch(franchise: Franchise, batch: list[_Parsed], result: ImportResul
 
 
 def call_upsert(*, franchise: Franchise, data: Any) -> tuple[Call, bool]:
-    """One call from the voice-agent webhook, by the import's own rules and upsert; returns the stored
-    call and whether it is new. Raises BadCall (code "conflict" for another franchise's conversation_id)."""
+    """One call from the voice-agent webhook, by the import's own rules and upsert; returns the call
+    as written (its primary key set by the upsert; columns the upsert leaves alone, such as a known
+    call's state, are not read back) and whether it is new. Raises BadCall (code "conflict" for
+    another franchise's conversation_id)."""
     locations = {str(loc.pk): loc for loc in Location.objects.filter(franchise=franchise)}
     call, _ = call_from_data(data, franchise=franchise, locations=locations, base_dir=None)
     result = ImportResult()
     if not _write_batch(franchise, [_Parsed(1, call, None)], result):
         raise BadCall(result.errors[0][1], field="conversation_id", code="conflict")
-    return Call.objects.get(conversation_id=call.conversation_id), result.created == 1
+    if call.pk is None:  # a database whose upsert returns no keys
+        call = Call.objects.get(conversation_id=call.conversation_id)
+    return call, result.created == 1
 
 
 def calls_import(

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 import orjson
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -115,13 +115,20 @@ def signature_valid(*, secrets: Iterable[str], body: bytes, headers: Mapping[str
 
 
 def franchise_for_signed_request(*, franchise_id: str, body: bytes, headers: Mapping[str, str]) -> Franchise | None:
-    """The franchise whose active secret signed this request, or None (unknown franchise, bad signature)."""
+    """The franchise whose active secret signed this request, or None (unknown franchise, no secret,
+    bad signature). One query: the active secrets, each with its franchise."""
     try:
-        franchise = Franchise.objects.filter(pk=uuid.UUID(franchise_id)).first()
+        wanted = uuid.UUID(franchise_id)
     except ValueError:
-        franchise = None
-    found = webhook_secrets_active(franchise.pk) if franchise else []
-    return franchise if signature_valid(secrets=found, body=body, headers=headers) else None
+        wanted = None
+    found = list(
+        WebhookSecret.objects.filter(franchise_id=wanted, revoked_at__isnull=True).select_related("franchise")
+        if wanted
+        else []
+    )
+    if not signature_valid(secrets=[s.secret for s in found], body=body, headers=headers):
+        return None
+    return found[0].franchise
 
 
 # --- Taking in a delivery ----------------------------------------------------------------------
@@ -183,29 +190,40 @@ def webhook_delivery_receive(*, franchise: Franchise, webhook_id: str, body: byt
     answered as before and changes nothing; a rejected one may be sent again (corrected)."""
     if not webhook_id or len(webhook_id) > WebhookDelivery._meta.get_field("webhook_id").max_length:
         return _rejection(400, "bad_request", "webhook-id must be 1 to 200 characters", "webhook-id")
+    try:
+        with transaction.atomic():
+            # A new webhook-id (nearly always): the delivery row is inserted last. Should this id
+            # have arrived before, or arrive meanwhile, that insert fails on the unique constraint
+            # and everything this attempt wrote is rolled back.
+            return _receive(WebhookDelivery(franchise=franchise, webhook_id=webhook_id), franchise, body)
+    except IntegrityError:
+        if not WebhookDelivery.objects.filter(franchise=franchise, webhook_id=webhook_id).exists():
+            raise
     with transaction.atomic():
-        # Inserted first: a second delivery of this id waits here until the first one commits.
-        delivery, new = WebhookDelivery.objects.get_or_create(
-            franchise=franchise, webhook_id=webhook_id, defaults={"status": "accepted", "http_status": 200}
-        )
-        if not new and delivery.status == WebhookDelivery.Status.ACCEPTED:
+        delivery = WebhookDelivery.objects.select_for_update().get(franchise=franchise, webhook_id=webhook_id)
+        if delivery.status == WebhookDelivery.Status.ACCEPTED:
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
                 replays=F("replays") + 1, last_replayed_at=timezone.now()
             )
             return Receipt(200, {"status": "duplicate", "conversation_id": delivery.conversation_id})
-        receipt, call, fetch = _take_in(franchise, body)
-        delivery.status = WebhookDelivery.Status.ACCEPTED if receipt.status < 300 else WebhookDelivery.Status.REJECTED
-        delivery.http_status = receipt.status
-        delivery.call = call
-        delivery.conversation_id = (call.conversation_id if call else "") or ""
-        delivery.error = "" if receipt.status < 300 else receipt.body["detail"]
-        delivery.save()
-        if fetch is not None:
-            from django_q.tasks import async_task
+        return _receive(delivery, franchise, body)  # rejected before: sent again, corrected
 
-            # robust: a broker that is down must not turn a committed delivery into an error; the
-            # schedule (recordings_fetch_due) picks the fetch up anyway.
-            transaction.on_commit(partial(async_task, "calls.tasks.recording_fetch", fetch.pk), robust=True)
+
+def _receive(delivery: WebhookDelivery, franchise: Franchise, body: bytes) -> Receipt:
+    """Take the body in and record the outcome on `delivery`; called inside the transaction."""
+    receipt, call, fetch = _take_in(franchise, body)
+    delivery.status = WebhookDelivery.Status.ACCEPTED if receipt.status < 300 else WebhookDelivery.Status.REJECTED
+    delivery.http_status = receipt.status
+    delivery.call = call
+    delivery.conversation_id = (call.conversation_id if call else "") or ""
+    delivery.error = "" if receipt.status < 300 else receipt.body["detail"]
+    delivery.save()
+    if fetch is not None:
+        from django_q.tasks import async_task
+
+        # robust: a broker that is down must not turn a committed delivery into an error; the
+        # schedule (recordings_fetch_due) picks the fetch up anyway.
+        transaction.on_commit(partial(async_task, "calls.tasks.recording_fetch", fetch.pk), robust=True)
     return receipt
 
 

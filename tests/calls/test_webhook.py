@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connections
+from django.test import Client
 
 from calls.models import Call, WebhookDelivery
 from calls.webhooks import webhook_secret_by_prefix, webhook_secret_revoke
@@ -198,3 +201,30 @@ def test_the_call_shows_in_the_call_list_at_once_and_its_recording_is_a_404_unti
     client.force_login(alice)
     assert payload["conversation_id"] in client.get("/calls/").content.decode()
     assert api_a.get(f"/data/recordings/{payload['conversation_id']}").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_delivery_sent_twice_at_once_makes_one_call_and_one_duplicate_answer(franchise_a):
+    secret = new_secret(franchise_a)
+    body = json.dumps(call_payload()).encode()
+    headers = signed(secret, body, webhook_id="msg_twice")
+    start = threading.Barrier(2)
+    answers = []
+
+    def send() -> None:
+        try:
+            start.wait()
+            answers.append(
+                Client().post(f"/hooks/calls/{franchise_a.pk}", data=body, content_type="application/json", **headers)
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [200, 201]
+    assert {a.json()["status"] for a in answers} == {"created", "duplicate"}
+    assert (Call.objects.count(), WebhookDelivery.objects.get().replays) == (1, 1)
