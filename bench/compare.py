@@ -2,7 +2,8 @@
 
 What moved the numbers, measured rather than remembered: both versions under gunicorn, same data
 (`make bench-quick`'s, reused or loaded), the limit beside them, wrk alternating between them:
-calls at 8 connections, a contacts search at 8, a 5 MB recording at 4. REV is checked out into a
+calls at 8 connections, a contacts search at 8, a 5 MB recording at 4, signed webhook deliveries at 8
+(each server its own fresh ones; removed afterwards). REV is checked out into a
 temporary git worktree; its own code is served (each server runs from its own tree), with this
 tree's packages. Prints medians of the repeats.
 """
@@ -17,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import data, load, run
+from bench import data, load, run, webhook
 from bench import servers as srv
 
 
@@ -37,12 +38,14 @@ def main() -> None:
         before = Path(tmp) / "before"
         subprocess.run(["git", "worktree", "add", "--detach", str(before), args.rev], cwd=srv.ROOT, check=True)
         try:
-            compare(env, ds, tokens, script, before, args.repeats, args.seconds)
+            webhook.cleanup(url)
+            compare(env, ds, tokens, script, before, args.repeats, args.seconds, webhook.prepare(ds.franchise_b))
         finally:
+            webhook.cleanup(url)
             subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=srv.ROOT, check=False)
 
 
-def compare(env, ds, tokens, script, before: Path, repeats: int, seconds: int) -> None:
+def compare(env, ds, tokens, script, before: Path, repeats: int, seconds: int, hook_secret: str) -> None:
     logs = run.OUT / "logs"
     servers = {
         "before": srv.gunicorn("before", "config.wsgi:application", env, logs, 2, 4),
@@ -56,7 +59,10 @@ def compare(env, ds, tokens, script, before: Path, repeats: int, seconds: int) -
         "calls": ("/data/calls", 8),
         "contacts search": (f"/data/contacts?search={ds.contact_search_b}", 8),
         "recording 5 MB": (f"/data/recordings/{ds.recording_conversation_id}", 4),
+        "webhook": (f"/hooks/calls/{ds.franchise_b}", webhook.CONNECTIONS),
     }
+    hooks = run.OUT / "webhook"
+    hooks.mkdir(parents=True, exist_ok=True)
     runs: dict[tuple[str, str], list[load.Run]] = {}
     try:
         for server in servers.values():
@@ -68,17 +74,21 @@ def compare(env, ds, tokens, script, before: Path, repeats: int, seconds: int) -
                         continue
                     target = f"/data/calls?franchise_id={ds.franchise_b}" if name == "limit" else path
                     headers = {} if name == "limit" else auth
-                    runs.setdefault((case, name), []).append(
-                        load.wrk(server.base + target, conns, seconds, headers, script)
-                    )
+                    used = script
+                    if case == "webhook":  # deliveries signed just now, never sent before
+                        signed = webhook.write_deliveries(hooks / "deliveries.tsv", hook_secret, 2500 * seconds)
+                        used = webhook.write_script(hooks / "webhook.lua", signed, ds.franchise_b, min(conns, 2))
+                        headers = {}
+                    result = load.wrk(server.base + target, conns, seconds, headers, used)
+                    runs.setdefault((case, name), []).append(result)
     finally:
         for server in servers.values():
             server.stop()
-    print(f"{'case':16} {'server':7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'MB/s':>8}")
+    print(f"{'case':16} {'server':7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'MB/s':>8} {'errors':>7}")
     for (case, name), results in runs.items():
         median = {k: statistics.median(getattr(r, k) for r in results) for k in ("rps", "p50", "p99", "mb_per_s")}
         figures = f"{median['rps']:8.1f} {median['p50']:8.1f} {median['p99']:8.1f} {median['mb_per_s']:8.0f}"
-        print(f"{case:16} {name:7} {figures}")
+        print(f"{case:16} {name:7} {figures} {sum(r.errors for r in results):7}")
 
 
 if __name__ == "__main__":
