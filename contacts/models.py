@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -24,6 +27,14 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ContactManager(models.Manager):
+    """Contacts still in use: one merged into another (`merged_into`) is left out of every list, lookup
+    and write, as if deleted, while it waits a day for a possible undo."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(merged_into__isnull=True)
 
 
 class Contact(models.Model):
@@ -72,14 +83,29 @@ class Contact(models.Model):
     # The contact's own time zone (IANA name), e.g. from the CRM's ianaTimezone.
     timezone = models.CharField(max_length=64, null=True, blank=True)
 
+    # Set when staff merged this contact into another: its page redirects there, and `objects` no
+    # longer sees it. The row stays for its history and for undoing the merge (`ContactMerge`).
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="+", db_index=False
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal", "country")
 
+    everything = models.Manager()  # merged contacts too
+    objects = ContactManager()  # the default (see Meta)
+
     class Meta:
+        default_manager_name = "objects"
         ordering = ["id"]
-        indexes = [models.Index(fields=["franchise", "id"], name="contact_franchise_id")]
+        indexes = [
+            models.Index(fields=["franchise", "id"], name="contact_franchise_id"),
+            # Only the few merged rows: a full index of a column that is almost always null would
+            # tempt the planner away from the search indexes.
+            models.Index(fields=["merged_into"], name="contact_merged_into", condition=Q(merged_into__isnull=False)),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["franchise", "crm_id"],
@@ -152,6 +178,37 @@ class ContactChange(models.Model):
         return (
             f"{self.get_source_display()} changed {', '.join(self.changes) or 'nothing'} of contact {self.contact_id}"
         )
+
+
+class ContactMerge(models.Model):
+    """Staff merged `merged` (a duplicate) into `survivor`: what both were before, and what moved
+    (phones, tags, dial history...), so that for a day the merge can be undone exactly."""
+
+    UNDO_FOR = timedelta(days=1)
+
+    franchise = models.ForeignKey(Franchise, on_delete=models.CASCADE, related_name="+")
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
+    merged = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # {"survivor": {field: value}, "merged": {field: value}}: the columns and phones before the merge.
+    before = models.JSONField(default=dict)
+    # {"tags": [ids added to the survivor], ..., "rows": {"app.Model.field": [ids moved]}, "links": ...}
+    moved = models.JSONField(default=dict)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Contact {self.merged_id} merged into {self.survivor_id}"
+
+    @property
+    def undo_until(self) -> datetime:
+        return self.at + self.UNDO_FOR
 
 
 class CrmConnection(models.Model):

@@ -201,3 +201,18 @@ def contact_rows(
         row["total_calls"] = stat.total_calls
         row["last_contact_date"] = stat.last_contact_date
     return rows
+
+
+def contact_duplicates(contact: Contact, *, limit: int = 5) -> list[Contact]:
+    """The franchise's other contacts that look like the same person or business: the same full
+    name, email or organization (ignoring case)."""
+    same = Q()
+    if contact.first_name and contact.last_name:
+        same |= Q(first_name__iexact=contact.first_name, last_name__iexact=contact.last_name)
+    if contact.primary_email:
+        same |= Q(primary_email__iexact=contact.primary_email)
+    if contact.organization_name:
+        same |= Q(organization_name__iexact=contact.organization_name)
+    if not same:
+        return []
+    return list(Contact.objects.filter(same, franchise_id=contact.franchise_id).exclude(pk=contact.pk)[:limit])

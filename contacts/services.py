@@ -6,6 +6,8 @@ composition root (`config/api.py`) maps them to HTTP statuses, the admin and pag
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,10 +53,31 @@ class PhoneTaken(ContactError, Conflict, ValueError):
 
     code = "phone_taken"
 
-    def __init__(self, number: str, contact_id: int):
+    def __init__(self, number: str, contact_id: int, field: str | None = None):
         super().__init__(f"{number} already belongs to contact {contact_id}")
         self.number = number
         self.contact_id = contact_id
+        self.field = field  # "primary_phone" or "alternate_phones", when the writer knows
+
+
+class StaleEdit(ContactError, Conflict):
+    """The fields an editor is saving changed since they were read: saving would lose that change."""
+
+    code = "stale_edit"
+
+    def __init__(self, fields: Iterable[str]) -> None:
+        self.fields = sorted(fields)
+        super().__init__(f"{', '.join(self.fields)} changed since you opened them")
+
+
+class TagAlreadyOn(ContactError, Conflict):
+    """The tag asked for is already on the contact's list."""
+
+    code = "tag_already_on"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is already on this contact")
+        self.name = name
 
 
 class BadContactPhone(ContactError, ValueError):
@@ -125,6 +148,14 @@ def contact_snapshot(
     return values
 
 
+def contact_fingerprint(contact: Contact, fields: Iterable[str]) -> str:
+    """A short digest of these columns of `contact` as they are now (a blank is a blank, None or ""):
+    an editor sends back the one it was given, and a save whose fields changed meanwhile is refused."""
+    values = {name: getattr(contact, name) for name in sorted(fields)}
+    values = {name: None if value in ("", None, []) else value for name, value in values.items()}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
 @contextmanager
 def contact_changes(
     contact: Contact, *, source: str, by: AbstractBaseUser | None = None, reason: str = ""
@@ -192,7 +223,7 @@ def contact_set_phones(*, contact: Contact, primary: str | None, alternates: Ite
                     .values_list("contact_id", flat=True)
                     .first()
                 )
-                raise PhoneTaken(number, owner or 0) from None
+                raise PhoneTaken(number, owner or 0, "primary_phone" if is_primary else "alternate_phones") from None
         elif row.is_primary != is_primary:
             row.is_primary = is_primary
             row.save(update_fields=["is_primary"])
@@ -228,12 +259,35 @@ def tags_resolve(*, franchise: Franchise, names: Iterable[str]) -> list[Tag]:
 
 
 def contact_tags_add(
-    *, contact: Contact, kind: str, names: Iterable[str], by: AbstractBaseUser | None = None, source: str = Source.STAFF
+    *,
+    contact: Contact,
+    kind: str,
+    names: Iterable[str],
+    by: AbstractBaseUser | None = None,
+    source: str = Source.STAFF,
+    refuse_present: bool = False,
 ) -> None:
     """Add tags by name to the contact's `kind` list ("tags" or "primary_contact_tags"), creating
-    the franchise's missing tags."""
+    the franchise's missing tags. Each is added on its own (never the whole list rewritten), so
+    tags someone else added or removed meanwhile stay as they left them. With `refuse_present`,
+    a tag already on the list raises TagAlreadyOn and nothing changes."""
     with transaction.atomic(), contact_changes(contact, source=source, by=by):
-        getattr(contact, kind).add(*tags_resolve(franchise=contact.franchise, names=names))
+        tags = tags_resolve(franchise=contact.franchise, names=names)
+        related = getattr(contact, kind)
+        if refuse_present:
+            present = related.filter(pk__in=[t.pk for t in tags]).first()
+            if present is not None:
+                raise TagAlreadyOn(present.name)
+        related.add(*tags)
+
+
+def contact_tag_remove(
+    *, contact: Contact, kind: str, tag: Tag, by: AbstractBaseUser | None = None, source: str = Source.STAFF
+) -> None:
+    """Take one tag off the contact's `kind` list (the tag stays for other contacts); the rest of
+    the list is left as it is, whatever another editor did to it meanwhile."""
+    with transaction.atomic(), contact_changes(contact, source=source, by=by):
+        getattr(contact, kind).remove(tag)
 
 
 def contact_upsert(
@@ -380,12 +434,14 @@ def contact_update(
     by: AbstractBaseUser | None = None,
     source: str = Source.API,
     reason: str = "",
+    seen: str | None = None,
 ) -> Contact:
     """Apply `changes` (only the fields a client sent: plain fields, the do-not-call/text/email
     flags, `primary_phone`, `alternate_phones`, `tags`, `primary_contact_tags`, `location_id`) to
     the franchise's contact, all or nothing, and keep the change in its history as made by `by`
-    through `source`, for `reason`. Raises ContactNotFound, BadContactPhone, UnknownLocation or
-    PhoneTaken."""
+    through `source`, for `reason`. With `seen` (the `contact_fingerprint` of the changed columns
+    when the editor read them), a save over someone else's change of them raises StaleEdit.
+    Raises ContactNotFound, BadContactPhone, UnknownLocation or PhoneTaken."""
     primary = None
     if changes.get("primary_phone") is not None:
         primary = _phones(franchise, [changes["primary_phone"]], "primary_phone")[0]
@@ -398,6 +454,8 @@ def contact_update(
         contact = Contact.objects.select_for_update().filter(franchise=franchise, pk=contact_id).first()
         if contact is None:
             raise ContactNotFound()
+        if seen is not None and contact_fingerprint(contact, changes) != seen:
+            raise StaleEdit(changes)
         before = contact_snapshot(contact)
         plain = CONTACT_FIELDS | DO_NOT_FIELDS
         for name, value in _with_rules({k: v for k, v in changes.items() if k in plain}).items():
@@ -417,3 +475,26 @@ def contact_update(
             contact.locations.set(locations)
         contact_change_record(contact, before, source=source, by=by, reason=reason)
     return contact
+
+
+def contact_add(
+    *,
+    franchise: Franchise,
+    primary_phone: str | None = None,
+    alternate_phones: Iterable[str] = (),
+    by: AbstractBaseUser | None = None,
+    source: str,
+    reason: str = "",
+    **fields: Any,
+) -> Contact:
+    """A new contact from what a person typed: phones in any format the franchise's region reads.
+    Raises BadContactPhone or PhoneTaken (naming the field), and then keeps nothing."""
+    primary = _phones(franchise, [primary_phone], "primary_phone") if primary_phone else []
+    alternates = _phones(franchise, alternate_phones, "alternate_phones")
+    try:
+        return contact_create(
+            franchise=franchise, phones=[*primary, *alternates], by=by, source=source, reason=reason, **fields
+        )
+    except PhoneTaken as exc:
+        exc.field = "primary_phone" if exc.number in primary else "alternate_phones"
+        raise

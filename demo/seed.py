@@ -169,6 +169,14 @@ def _people(rng: random.Random, count: int) -> list[dict]:
                 "is_business": i % 11 == 0,
             }
         )
+    if count > 2:
+        # An obvious duplicate to merge on the contact page: the last person is the second one again,
+        # same name and address, known by another phone and email (as a second call-in would make).
+        twin, first = people[-1], people[1]
+        twin.update({key: first[key] for key in ("first_name", "last_name", "street", "city", "state", "postal")})
+        twin.update(
+            email=f"{first['first_name'].lower()}{first['last_name'][0].lower()}@example.net", is_business=False
+        )
     return people
 
 

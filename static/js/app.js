@@ -12,11 +12,13 @@
     });
   });
 
-  // A 400 answer to a form marked data-swap-errors carries the errors to show (out of band, beside
-  // the fields): htmx would otherwise drop it. What it swaps, if anything, the server decides.
+  // A 400 (bad input) or 409 (changed meanwhile, already there) answer to a form marked
+  // data-swap-errors carries the errors to show (beside the fields, in the swapped fragment or out
+  // of band): htmx would otherwise drop it. What it swaps, if anything, the server decides.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (event.detail.xhr.status === 400 && elt && elt.closest("[data-swap-errors]")) {
+    var status = event.detail.xhr.status;
+    if ((status === 400 || status === 409) && elt && elt.closest("[data-swap-errors]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
@@ -134,6 +136,92 @@
       }
     });
   }
+
+  // After a swap, focus goes where the user's eyes go: the first field with an error, else the
+  // element the server marked (the new notes box, the next chip after a removal, the tag field).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var root = event.detail.elt;
+    if (!root || !root.querySelector) return;
+    var target = root.querySelector("[aria-invalid='true']") || root.querySelector("[data-focus-after-swap]");
+    if (target) target.focus();
+  });
+
+  // The tag field's suggestions: a combobox over a listbox htmx fills. The first suggestion is
+  // highlighted; arrows move, Enter adds the highlighted one (never the half-typed text it
+  // stands for), Escape closes the list so Enter adds exactly what was typed.
+  function comboParts(input) {
+    return { input: input, list: document.getElementById(input.getAttribute("aria-controls")) };
+  }
+  function comboOptions(list) { return Array.from(list.querySelectorAll("[role='option']")); }
+  function comboHighlight(parts, option) {
+    comboOptions(parts.list).forEach(function (o) { o.setAttribute("aria-selected", o === option ? "true" : "false"); });
+    if (option) {
+      parts.input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      parts.input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function comboOpen(parts, open) {
+    var options = comboOptions(parts.list);
+    open = open && options.length > 0 && parts.input.value.trim() !== "";
+    parts.list.hidden = !open;
+    parts.input.setAttribute("aria-expanded", open ? "true" : "false");
+    comboHighlight(parts, open ? options[0] : null);
+  }
+  function comboPick(parts, option) {
+    parts.input.value = option.getAttribute("data-value");
+    comboOpen(parts, false);
+    parts.input.form.requestSubmit();
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var list = event.detail.target;
+    if (list.getAttribute("role") !== "listbox") return;
+    var input = document.querySelector("[aria-controls='" + list.id + "']");
+    // Not when Escape closed the list since the last keystroke: these are the same suggestions.
+    if (input && document.activeElement === input && !input.hasAttribute("data-combo-closed")) {
+      comboOpen(comboParts(input), true);
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var input = event.target.closest && event.target.closest("[data-combobox]");
+    if (!input) return;
+    var parts = comboParts(input);
+    var options = comboOptions(parts.list);
+    var current = parts.list.hidden ? -1 : options.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!options.length) return;
+      event.preventDefault();
+      if (parts.list.hidden) { comboOpen(parts, true); return; }
+      var next = (current + (event.key === "ArrowDown" ? 1 : -1) + options.length) % options.length;
+      comboHighlight(parts, options[next]);
+    } else if (event.key === "Enter" && current >= 0) {
+      event.preventDefault();
+      comboPick(parts, options[current]);
+    } else if (event.key === "Escape") {
+      if (!parts.list.hidden) event.preventDefault();
+      input.setAttribute("data-combo-closed", "");
+      comboOpen(parts, false);
+    }
+  });
+  document.addEventListener("input", function (event) {
+    // While new suggestions load, the old ones no longer match what is typed: close them.
+    if (!event.target.matches("[data-combobox]")) return;
+    event.target.removeAttribute("data-combo-closed");
+    comboOpen(comboParts(event.target), false);
+  });
+  document.addEventListener("mousedown", function (event) {
+    var option = event.target.closest("[role='option']");
+    if (option && option.closest(".combo")) event.preventDefault(); // keep focus in the field
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[role='option']");
+    var combo = option && option.closest(".combo");
+    if (combo) comboPick(comboParts(combo.querySelector("[data-combobox]")), option);
+  });
+  document.addEventListener("focusout", function (event) {
+    if (event.target.matches && event.target.matches("[data-combobox]")) comboOpen(comboParts(event.target), false);
+  });
 
   function init(root) {
     root.querySelectorAll("[data-player]").forEach(setUpTranscript);

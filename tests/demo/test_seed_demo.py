@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from calls.models import Call, Recording
 from contacts.models import Contact, ContactPhone, Tag
+from contacts.queries import contact_duplicates
 from demo.seed import DEMO_DIR, FRANCHISE_NAME
 from dialer.queries import queue_calls
 from franchises.models import Franchise
@@ -106,6 +107,11 @@ def test_contacts_are_linked_to_calls_by_phone_and_tagged():
     # Callers wait in the call-back queue, each a contact with a phone to ring (make run's dialer).
     waiting = list(queue_calls(franchise))
     assert len(waiting) >= 10 and all(call.caller_contact_id for call in waiting)
+    # One obvious duplicate pair to merge: the same name and address under two phones.
+    twin = contacts.last()
+    (original,) = [c for c in contact_duplicates(twin) if c.addr_line1 == twin.addr_line1]
+    assert original.display_name == twin.display_name
+    assert original.primary_phone != twin.primary_phone
 
 
 def test_seeding_again_changes_nothing_but_refreshes_the_same_rows():
