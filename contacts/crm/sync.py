@@ -307,6 +307,8 @@ class _Page:
         )
 
     def land(self, record: CrmContact, values: dict[str, Any]) -> None:
+        """Update the record's contact here, or queue a new one for the page's bulk insert (`flush`);
+        the outcome goes to `outcomes` once written."""
         if not any(values[f] for f in ("phones", "primary_email", "first_name", "last_name", "organization_name")):
             self.outcomes.append((record.id, "skipped", "no name, phone or email"))
             return
