@@ -76,9 +76,8 @@ def wait_until(page, expression: str, *, arg=None, timeout: float = 10.0) -> Non
 def axe_violations(page, *, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
     """axe-core's violations of those impacts on the page as it is now, one line each (rule, first
     element). axe-core is handed to the page through DevTools, so the page's CSP stays in force."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page).response["violations"]
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="make installs requirements-dev.lock")
+    found = axe.Axe().run(page).response["violations"]
     return [
         f"{v['id']} ({v['impact']}): {v['nodes'][0]['target'] if v['nodes'] else ''} {v['help']}"
         for v in found

@@ -213,3 +213,26 @@ def test_carol_cannot_edit_or_merge_franchise_a_contacts(carol, dana, signed_in)
     assert client.get("/contacts/tags/suggest", {"name": "v", "contact": dana.pk, "kind": "tags"}).status_code == 404
     dana.refresh_from_db()
     assert dana.first_name == "Dana"
+
+
+def test_a_contact_typed_in_from_the_list_needs_a_name_phone_or_email(bob, signed_in):
+    client = signed_in(bob)
+    assert b'href="/contacts/new/" data-testid="contact-new"' in client.get("/contacts/").content
+    empty = client.post("/contacts/new/", {"addr_city": "Springfield"})
+    assert empty.status_code == 400 and b"at least a name, an organization, a phone or an email" in empty.content
+    assert client.post("/contacts/new/", {"organization_name": "Acme Rentals"}).status_code == 302
+    assert Contact.objects.get().display_name == "Acme Rentals"
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/contacts/new/"),
+        ("post", "/contacts/1/edit"),
+        ("get", "/contacts/1/merge/"),
+        ("post", "/contacts/merges/1/undo"),
+    ],
+)
+def test_anonymous_visitors_are_sent_to_sign_in(db, client, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
