@@ -64,6 +64,9 @@ TARGETS = {  # key: (target, "ge" | "le", what it is)
     "recording_s3_seek_ttfb_ms": (25, "le", "mid-file Range request, recording in the S3 store, TTFB p50, ms"),
     "recording_s3_vs_disk_throughput": (0.1, "ge", "subject on the S3 store / subject on local disk, 5 MB, MB/s"),
     "crm_sync_contacts_per_s": (200, "ge", "manage.py crm_sync --full against the fake CRM, 10k contacts, contacts/s"),
+    "callback_p99_ms": (250, "le", "PhoneBurner api_calldone p99 latency at 32 senders, ms"),
+    "callback_rps": (100, "ge", "PhoneBurner api_calldone callbacks recorded per second, 32 senders"),
+    "queue_page_ms_1m": (300, "le", "/dialer/queue/ p50, franchise B (1M calls; quick: 200k), ms"),
 }
 
 # The bucket the S3 subject reads; moto keeps it in memory, so it is made anew each run.
@@ -314,9 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     data.ensure_database(url)
     tools.ensure_tools(log)
     env = setup_django(url, secret=secrets.token_urlsafe(48))
-    from bench import crm
+    from bench import crm, dialing
 
     crm.cleanup()  # a crashed run's CRM franchise would make the loader refuse the database
+    dialing.cleanup()
     log(f"bench ({mode.name}): data")
     ds = data.load(url, mode.scale, MEDIA, log=log)
     tokens = issue_tokens(ds)
@@ -356,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log("bench: in-process (queries per request, rate limiter)")
         inproc = inprocess.measure(tokens, ds)
+        log("bench: the call-back queue page (in-process)")
+        queue = dialing.measure_queue(url, ds.franchise_b, data.END, mode.name)
+        callback_sessions = dialing.prepare_callbacks(ds.franchise_b)
         log("bench: starting servers")
         for s in servers.values():
             s.start()
@@ -374,9 +381,20 @@ def main(argv: list[str] | None = None) -> int:
             mode,
             OUT / "webhook",
         )
+        log("bench: PhoneBurner api_calldone beside the first page, 32 connections")
+        callbacks = dialing.measure_callbacks(
+            servers["subject"].base,
+            url_for(servers, "subject", ds, ""),
+            {"Authorization": f"Bearer {tokens['b']}"},
+            ds.franchise_b,
+            callback_sessions,
+            mode,
+            OUT / "dialer",
+        )
     finally:
         for s in servers.values():
             s.stop()
+        dialing.cleanup()
     try:
         log(f"bench: import_calls, {webhook.IMPORT_CALLS:,} calls")
         imported = webhook.measure_import(env, ds.franchise_a, OUT)
@@ -414,6 +432,10 @@ def main(argv: list[str] | None = None) -> int:
             rec["throughput:subject_s3"]["mb_per_s"], rec["throughput:subject"]["mb_per_s"]
         ),
         "crm_sync_contacts_per_s": crm_synced["contacts_per_s"],
+        # Likewise a callback refused (a 404 for a wrong secret, a 5xx) is not a callback recorded.
+        "callback_p99_ms": None if callbacks["calldone"]["errors"] else callbacks["calldone"]["p99"],
+        "callback_rps": None if callbacks["calldone"]["errors"] else round(callbacks["calldone"]["rps"], 1),
+        "queue_page_ms_1m": queue["p50_ms"],
     }
     results["raw"] = {
         "mode": mode.name,
@@ -432,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
         "webhook_8conn": hooks,
         "import_calls": imported,
         "crm_sync": crm_synced,
+        "callbacks_32conn": callbacks,
+        "queue_page": queue,
         "targets": {k: {"target": t, "direction": h, "what": w} for k, (t, h, w) in TARGETS.items()},
         "elapsed_seconds": round(time.monotonic() - started, 1),
     }
@@ -493,8 +517,20 @@ def report(results: dict) -> str:
         f"CRM sync against the fake: {raw['crm_sync']['contacts']:,} contacts in {raw['crm_sync']['pages']} pages, "
         f"{raw['crm_sync']['seconds']} s ({raw['crm_sync']['output']}; {raw['crm_sync']['wall_seconds']} s with the "
         f"process start); again, all unchanged: {raw['crm_sync']['unchanged_resync_per_s']} contacts/s.",
+        _dialer_line(raw["callbacks_32conn"], raw["queue_page"]),
     ]
     return "\n".join(lines)
+
+
+def _dialer_line(cb: dict, queue: dict) -> str:
+    done, page = cb["calldone"], cb["first_page"]
+    return (
+        f"PhoneBurner api_calldone at 32 senders: {done['rps']:.0f} callbacks/s, p50 {done['p50']:.2f} ms, "
+        f"p99 {done['p99']:.2f} ms, {done['errors']} errors ({cb['dial_calls']:,} dial calls from "
+        f"{cb['callbacks_sent']:,} sent); the first page beside it at 32 connections {page['rps']:.0f} req/s, "
+        f"p50 {page['p50']:.2f} ms, p99 {page['p99']:.2f} ms. Call-back queue page: p50 {queue['p50_ms']} ms, "
+        f"{queue['queries']} queries, {queue['rows']} rows shown ({queue['recent_calls']:,} calls in its week)."
+    )
 
 
 def write_benchmarks_md(table: str) -> None:
