@@ -105,8 +105,10 @@ def test_a_signal_to_make_runs_group_leaves_nothing_behind(own_install, tmp_path
     base = f"http://127.0.0.1:{own_install['PORT']}"
     try:
         assert wait_for(lambda: healthy(base), 240), (tmp_path / "make-run.log").read_text()
-        # The fakes are parts too: the dialer's PhoneBurner says it is up (no demo user to link here).
+        # The fakes are parts too: the dialer's PhoneBurner is up (no demo user to link here), and
+        # the app talks to it (else it says where the app points instead).
         assert wait_for(lambda: "Fake PhoneBurner at http://127.0.0.1:" in (tmp_path / "make-run.log").read_text(), 20)
+        assert "The app talks to" not in (tmp_path / "make-run.log").read_text()
         enqueue(own_install, ("quick", 2), ("slow", 60), folder=tmp_path)
         assert wait_for(lambda: (tmp_path / "quick.started").exists() and (tmp_path / "slow.started").exists(), 20)
         running = processes_in_session(make.pid)
