@@ -23,6 +23,8 @@ from franchises.models import Franchise
 from franchises.phones import normalize_phone_filter, normalize_phone_or_none
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Dates a filter may name. Far beyond, a day added or a zone applied leaves Python's datetime range.
+YEARS = range(1900, 2201)
 CURSOR_KIND = "calls"
 
 # The staff pages' full-text search; the GIN index in calls' migrations is on this very expression.
@@ -38,6 +40,7 @@ def parse_bound(value: str, tz: ZoneInfo, *, end: bool, name: str) -> datetime:
             day = date.fromisoformat(value)
         except ValueError:
             raise BadFilter(f"{name} is not a real date: {value!r}") from None
+        _check_year(day, name)
         if end:
             day += timedelta(days=1)
         return datetime.combine(day, time.min, tzinfo=tz)
@@ -47,7 +50,13 @@ def parse_bound(value: str, tz: ZoneInfo, *, end: bool, name: str) -> datetime:
         moment = None
     if moment is None:
         raise BadFilter(f"{name} must be YYYY-MM-DD or an ISO 8601 datetime, got {value!r}")
+    _check_year(moment, name)
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def _check_year(day: date, name: str) -> None:
+    if day.year not in YEARS:
+        raise BadFilter(f"{name} must have a year from {YEARS.start} to {YEARS.stop - 1}, got {day.year}")
 
 
 class BadDateRange(BadFilter):

@@ -23,6 +23,13 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 # 512 KB: few enough Python round trips to stream near disk speed, small enough to keep memory flat.
 BLOCK_SIZE = 512 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Past any file we store: a longer position (int() refuses over 4,300 digits) means "beyond the end".
+BEYOND = 10**18
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 18 else BEYOND
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
@@ -37,12 +44,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | bool:
         return None
     first, last = match.group(1), match.group(2)
     if first == "":  # suffix: the last n bytes
-        n = int(last)
+        n = _position(last)
         if n == 0 or size == 0:
             return False
         return max(size - n, 0), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if start >= size or (last and end < start):
         return False
     return start, min(end, size - 1)

@@ -7,22 +7,25 @@ default is 422); every authenticated response carries the `X-RateLimit-*` header
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from ninja import NinjaAPI, Router
 from ninja.errors import HttpError, ValidationError
 
 from calls.api import router as calls_router
-from config.api_base import ApiError, ORJSONRenderer, error_response
+from config.api_base import SERVER_ERROR, ApiError, ORJSONRenderer, error_response
 from config.errors import Conflict, DomainError, NotFound
 from config.keyset import BadCursor
 from contacts.api import router as contacts_router
 from franchises.api import router as franchises_router
 from franchises.auth import bearer_auth
+
+server_log = logging.getLogger("django.request")
 
 api = NinjaAPI(
     title="Breesy Data Share API",
@@ -41,17 +44,21 @@ api = NinjaAPI(
 )
 
 
+def add_ratelimit_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Where this request stands against its token's limits, once authentication has counted it."""
+    state = getattr(request, "ratelimit", None)
+    if state is not None:
+        for name, value in state.headers().items():
+            response[name] = value
+    return response
+
+
 def with_ratelimit_headers(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Wraps each operation, auth included, so errors carry the headers as well as successes."""
 
     @wraps(run)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = run(request, *args, **kwargs)
-        state = getattr(request, "ratelimit", None)
-        if state is not None:
-            for name, value in state.headers().items():
-                response[name] = value
-        return response
+        return add_ratelimit_headers(request, run(request, *args, **kwargs))
 
     return wrapper
 
@@ -132,6 +139,16 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(404, "not_found", str(exc) or "Not found")
 
 
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Ours to fix, never the client's: logged with its traceback as Django logs a 500, answered in
+    # the API's own shape rather than an HTML page.
+    server_log.error(
+        "Internal Server Error: %s", request.path, exc_info=exc, extra={"status_code": 500, "request": request}
+    )
+    return error_response(500, "server_error", SERVER_ERROR)
+
+
 api.add_router("", franchises_router)
 api.add_router("", calls_router)
 api.add_router("", contacts_router)
@@ -148,3 +165,32 @@ def unknown_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
 
 
 api.add_router("", fallback)
+
+
+def method_not_allowed_as_json(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """ninja answers a method a path does not take with a bare 405 before any operation runs. Make
+    it an answer like every other: authenticated and counted (a 401 without a token), JSON, with
+    `Allow` and the `X-RateLimit-*` headers."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        allow = ", ".join(sorted(method.strip() for method in response["Allow"].split(",")))
+        try:
+            bearer_auth(request)
+        except ApiError as exc:
+            return add_ratelimit_headers(request, on_api_error(request, exc))
+        detail = f"{request.method} is not allowed here; allowed: {allow}"
+        return add_ratelimit_headers(request, error_response(405, "method_not_allowed", detail, {"Allow": allow}))
+
+    return wrapper
+
+
+def data_urls() -> tuple[list, str, str]:
+    """`api.urls` for `config/urls.py`, each path's view answering a wrong method as JSON."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = method_not_allowed_as_json(pattern.callback)
+    return patterns, app_name, namespace

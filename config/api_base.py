@@ -29,6 +29,9 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+SERVER_ERROR = "Internal server error; retry later."
+
+
 def json_response(data: Any, status: int = 200) -> HttpResponse:
     """Serialise with orjson straight to bytes: list endpoints skip per-row Schema validation."""
     response = HttpResponse(orjson.dumps(data, option=ORJSON_OPTIONS), status=status, content_type="application/json")

@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",  # /healthz, before the host check and the HTTPS redirect
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.nul.RefuseNulMiddleware",  # before anything reads input into a query
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

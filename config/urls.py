@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from calls import webhook_views
-from config.api import api
+from config.api import data_urls
+from config.errorpages import server_error
+
+handler500 = server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("data/", api.urls),
+    path("data/", data_urls()),
     path("", include("franchises.urls")),
     path("", include("calls.urls")),
     path("contacts/", include("contacts.urls")),

@@ -114,11 +114,23 @@ def _locations(franchise: Franchise, ids: Iterable[uuid.UUID | str]) -> list[Loc
     return locations
 
 
+class BadCountry(ContactError, ValueError):
+    """`addr_country` is not two letters once upper-cased ("ßß" becomes "SSSS")."""
+
+    code = "invalid_country"
+
+    def __init__(self) -> None:
+        super().__init__("addr_country must be a two-letter country code")
+
+
 def _with_rules(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Plain column values as stored: a country code is upper case, whoever wrote it."""
+    """Plain column values as stored: a country code is upper case, whoever wrote it, and checked
+    after that (upper-casing may lengthen it)."""
     fields = dict(fields)
     if fields.get("addr_country"):
         fields["addr_country"] = fields["addr_country"].upper()
+        if len(fields["addr_country"]) > Contact._meta.get_field("addr_country").max_length:
+            raise BadCountry()
     return fields
 
 
@@ -208,7 +220,10 @@ def contact_set_phones(*, contact: Contact, primary: str | None, alternates: Ite
     wanted = ([primary] if primary else []) + alternates
     existing = {row.number: row for row in ContactPhone.objects.filter(contact=contact)}
     ContactPhone.objects.filter(contact=contact).exclude(number__in=wanted).delete()
-    for number in wanted:
+    # New numbers are inserted in one global order: two writes claiming each other's phones
+    # ({P1, alt P2} and {P2, alt P1}) then wait on the same entry first instead of deadlocking, and
+    # the loser's PhoneTaken sends contact_upsert back to find the winner.
+    for number in sorted(wanted):
         row = existing.get(number)
         is_primary = number == primary
         if row is None:
