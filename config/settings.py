@@ -9,6 +9,7 @@ import base64
 import hashlib
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "csp",
     "django_q",
     "ninja",
+    "axes",  # staff sign-in throttle
     "franchises",
     "calls",
     "contacts",
@@ -129,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.StaticPolicyCSPMiddleware",  # django-csp's, building the header once
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a locked-out sign-in into its page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -215,6 +218,19 @@ Q_CLUSTER = {
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
 ]
+# Staff sign-in (/accounts/login/ and /admin/login/) is throttled by django-axes: after
+# SIGNIN_FAILURE_LIMIT failures for one username, or from one client address, that username or address
+# is refused for SIGNIN_COOLOFF_MINUTES (counted from the last failure), the right password included.
+# The attempts live in the database, so every gunicorn worker and host counts the same failures.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("SIGNIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGNIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "franchises.signin.locked_out"  # a 429 page that says when to try again
+AXES_ENABLE_ADMIN = False  # attempts are reset by `manage.py axes_reset`, not browsed by franchise staff
+AXES_VERBOSE = False  # no banner at start-up; sign-ins and lockouts are still logged (logger "axes")
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # log who and from where (axes never logs a password)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

@@ -29,3 +29,7 @@ WHITENOISE_USE_FINDERS = True
 # developer runs from the same checkout is never mistaken for one a test started.
 if "jobs" in CACHES:  # noqa: F405
     CACHES = {**CACHES, "jobs": {**CACHES["jobs"], "LOCATION": MEDIA_ROOT.parent / f"{MEDIA_ROOT.name}-jobs"}}  # noqa: F405
+
+# Staff sign-in throttling (django-axes) is off for tests that only need someone signed in
+# (`Client.login` gives axes no request); the sign-in tests turn it on (tests/franchises/test_signin.py).
+AXES_ENABLED = False
