@@ -134,23 +134,37 @@ def serve_recording(request: HttpRequest, conversation_id: str) -> HttpResponse:
     return recording_response(request, recording, conversation_id=conversation_id)
 
 
+# GET and HEAD are two operations of one view: each operation needs an operationId of its own.
+RECORDING = {"response": RECORDING_RESPONSES, "openapi_extra": RECORDING_OPENAPI}
+HEAD_SUMMARY = "A call recording's headers (size, type, ranges) without the audio"
+
+
+@router.get(
+    "/recordings/{conversation_id}", operation_id="calls_api_recording", summary="Stream a call recording", **RECORDING
+)
 @router.api_operation(
-    ["GET", "HEAD"],
+    ["HEAD"],
     "/recordings/{conversation_id}",
-    response=RECORDING_RESPONSES,
-    openapi_extra=RECORDING_OPENAPI,
-    summary="Stream a call recording",
+    operation_id="calls_api_recording_head",
+    summary=HEAD_SUMMARY,
+    **RECORDING,
 )
 def recording(request: HttpRequest, conversation_id: Text(100)) -> HttpResponse:
     return serve_recording(request, conversation_id)
 
 
-@router.api_operation(
-    ["GET", "HEAD"],
+@router.get(
     "/recordings",
-    response=RECORDING_RESPONSES,
-    openapi_extra=RECORDING_OPENAPI,
+    operation_id="calls_api_recording_by_query",
     summary="Stream a call recording (by query parameter)",
+    **RECORDING,
+)
+@router.api_operation(
+    ["HEAD"],
+    "/recordings",
+    operation_id="calls_api_recording_by_query_head",
+    summary=f"{HEAD_SUMMARY} (by query parameter)",
+    **RECORDING,
 )
 def recording_by_query(
     request: HttpRequest,

@@ -18,6 +18,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
+from openapi_spec_validator import validate
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -76,6 +77,14 @@ def test_every_operation_conforms_and_never_errors(data_api, token):
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         check()
+
+
+def test_the_description_is_valid_openapi(client):
+    spec = client.get("/data/openapi.json").json()
+
+    validate(spec)  # raises, saying what is wrong (e.g. two operations sharing an operationId)
+    operation_ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
 
 
 def no_duplicate_keys(pairs: list) -> dict:
