@@ -127,6 +127,11 @@ class FranchiseScopedMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         choices = scoped_choices(db_field.related_model, request)
+        if db_field.related_model is User:
+            # People only from franchises where the user may change this kind of row: an owner at B who
+            # is an agent at A is offered B's staff for B's memberships, never A's.
+            ids = self.franchise_ids(request, "change")
+            choices = None if ids is None else User.objects.filter(memberships__franchise__in=ids).distinct()
         if db_field.name == "franchise" and db_field.related_model is Franchise:
             # A new row goes only to a franchise where the user's role may add it.
             ids = self.franchise_ids(request, "add")

@@ -275,6 +275,29 @@ def test_a_role_at_one_franchise_gives_no_more_rights_at_another(client, carol, 
     assert str(franchise_b.pk) in options and str(franchise_a.pk) not in options
 
 
+def test_membership_forms_offer_only_staff_of_franchises_the_user_owns(
+    client, alice, bob, carol, franchise_a, franchise_b
+):
+    """Carol owns B and is an agent at A: A's staff (Alice, Bob) are not hers to add to B."""
+    Membership.objects.create(user=carol, franchise=franchise_a, role=Membership.Role.AGENT)
+    staff_groups_sync(carol)
+    client.force_login(carol)
+
+    for url in (
+        reverse("admin:franchises_membership_add"),
+        reverse("admin:franchises_franchise_change", args=[franchise_b.pk]),
+    ):
+        page = client.get(url).content.decode()
+        offered = set(re.findall(r'<option value="(\d+)"', page))
+        assert str(carol.pk) in offered, url
+        assert not {str(alice.pk), str(bob.pk)} & offered, url
+
+    client.post(
+        reverse("admin:franchises_membership_add"), {"user": bob.pk, "franchise": franchise_b.pk, "role": "agent"}
+    )
+    assert not Membership.objects.filter(user=bob, franchise=franchise_b).exists()
+
+
 def test_an_owner_deletes_a_call_with_its_recording_but_not_the_recording_alone(alice_admin, both):
     call = both["a"]["call"]
     recording = call.recording
