@@ -32,6 +32,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PreconditionFailed(DomainError):
+    """The client's condition on the write (an If-Match version) no longer holds: someone else
+    changed the object since the client read it. Nothing was written."""
+
+    code = "precondition_failed"
+
+
 class BadFilter(DomainError, ValueError):
     """A filter value the client sent cannot be read; the message says which and why."""
 

@@ -10,9 +10,9 @@ from typing import Annotated
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Header, Query, Router
 
-from config.api_base import Text, json_response
+from config.api_base import Text, error_response, json_response
 from config.keyset import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from config.schemas import ERRORS, Error
 from contacts.models import Contact
@@ -26,7 +26,7 @@ from contacts.schemas import (
     ContactsPage,
     ContactWritten,
 )
-from contacts.services import ContactNotFound, contact_update, contact_upsert
+from contacts.services import ContactChanged, ContactNotFound, contact_update, contact_upsert
 from franchises.models import Franchise
 
 router = Router(tags=["contacts"])
@@ -48,6 +48,7 @@ COLUMNS = (
     "is_verified",
     "created_at",
     "updated_at",
+    "version",
 )
 
 
@@ -79,15 +80,43 @@ def contact_dict(row: dict) -> dict:
     }
 
 
-def contact_one(franchise: Franchise, contact_id: int) -> dict | None:
+def contact_one(franchise: Franchise, contact_id: int) -> tuple[dict, str] | None:
+    """One contact in the API shape, and its ETag (its version)."""
     rows = contact_rows(franchise, Contact.objects.filter(franchise=franchise, pk=contact_id), columns=COLUMNS)
-    return contact_dict(rows[0]) if rows else None
+    return (contact_dict(rows[0]), etag(rows[0]["version"])) if rows else None
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_versions(header: str | None) -> list[int] | None:
+    """The versions an `If-Match` header names; None when it is absent or `*` (any version). Weak or
+    malformed tags name no version, so they never match (If-Match compares strongly)."""
+    if header is None or header.strip() == "*":
+        return None
+    tags = (tag.strip() for tag in header.split(","))
+    return [int(tag[1:-1]) for tag in tags if len(tag) > 2 and tag[0] == tag[-1] == '"' and tag[1:-1].isdigit()]
+
+
+def contact_response(body: dict, tag: str, status: int = 200) -> HttpResponse:
+    response = json_response(body, status=status)
+    response["ETag"] = tag
+    return response
+
+
+ETAG_HEADER = {
+    "ETag": {"description": "The contact's version: send it back in `If-Match` on PATCH", "schema": {"type": "string"}}
+}
 
 
 @router.get(
     "/contacts",
     response={200: ContactsPage | ContactOne, 404: Error, **ERRORS},
     summary="List contacts, or read one with ?id=",
+    description="With `?id=` the answer carries the contact's version as an `ETag`; send it back in `If-Match` "
+    "on PATCH so a change made meanwhile by someone else is never overwritten.",
+    openapi_extra={"responses": {200: {"headers": ETAG_HEADER}}},
 )
 def list_contacts(
     request: HttpRequest,
@@ -101,10 +130,11 @@ def list_contacts(
     franchise = request.auth.franchise
     scope = {"franchise_id": franchise.id}
     if id is not None:
-        contact = contact_one(franchise, id)
-        if contact is None:
+        found = contact_one(franchise, id)
+        if found is None:
             raise ContactNotFound()
-        return json_response({"scope": scope, "contact": contact})
+        contact, tag = found
+        return contact_response({"scope": scope, "contact": contact}, tag)
     filters = ContactFilters.parse(
         franchise, phone=phone, search=search, location_id=str(location_id) if location_id else None
     )
@@ -130,16 +160,34 @@ WRITE_ERRORS = {404: Error, 409: Error, 413: Error, **ERRORS}
 
 @router.patch(
     "/contacts",
-    response={200: ContactWritten, **WRITE_ERRORS},
+    response={200: ContactWritten, 412: Error, **WRITE_ERRORS},
     summary="Update a contact",
     description="Only the fields in the body change. `tags`, `primary_contact_tags`, `alternate_phones` and "
-    "`location_id` replace the lists. A phone that belongs to another contact is a 409 `phone_taken`.",
+    "`location_id` replace the lists. A phone that belongs to another contact is a 409 `phone_taken`.\n\n"
+    "Optimistic concurrency: every contact carries a version, the `ETag` of `GET /data/contacts?id=` (and of "
+    "this answer). Send it in `If-Match` and the update applies only if the contact is still at that version; "
+    "if someone changed it meanwhile, nothing is written and the answer is a 412 `precondition_failed` with "
+    "the current `ETag`: read the contact again, re-apply your change, send it again. Without `If-Match` the "
+    "update applies to whatever is stored (the last write wins).",
+    openapi_extra={"responses": {200: {"headers": ETAG_HEADER}, 412: {"headers": ETAG_HEADER}}},
 )
-def update_contact(request: HttpRequest, payload: ContactPatchIn) -> HttpResponse:
+def update_contact(
+    request: HttpRequest,
+    payload: ContactPatchIn,
+    if_match: Annotated[
+        Text(1000) | None, Header(alias="If-Match", description="The ETag read: update only that version")
+    ] = None,
+) -> HttpResponse:
     franchise = request.auth.franchise
     changes = payload.model_dump(exclude_unset=True, exclude={"id"})
-    contact_update(franchise=franchise, contact_id=payload.id, changes=changes)
-    return json_response({"contact": contact_one(franchise, payload.id)})
+    try:
+        contact_update(
+            franchise=franchise, contact_id=payload.id, changes=changes, if_version=if_match_versions(if_match)
+        )
+    except ContactChanged as exc:
+        return error_response(412, exc.code, exc.detail, {"ETag": etag(exc.version)})
+    contact, tag = contact_one(franchise, payload.id)
+    return contact_response({"contact": contact}, tag)
 
 
 @router.post(
@@ -161,5 +209,5 @@ def create_contact(request: HttpRequest, payload: ContactCreateIn) -> HttpRespon
         locations=data.pop("location_id", None),
         **data,
     )
-    body = {"contact": contact_one(franchise, contact.pk), "matched_existing": not created}
-    return json_response(body, status=201 if created else 200)
+    written, tag = contact_one(franchise, contact.pk)
+    return contact_response({"contact": written, "matched_existing": not created}, tag, status=201 if created else 200)

@@ -88,6 +88,9 @@ class Contact(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="+", db_index=False
     )
+    # Goes up by one with every recorded change (contacts.services.contact_change_record): the API's
+    # ETag, so a client's If-Match can refuse to write over a change it has not seen.
+    version = models.PositiveBigIntegerField(default=1, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -108,7 +108,7 @@ class ContactFields(Schema):
 
 class ContactPatchIn(ContactFields):
     id: ContactId
-    primary_phone: Phone | None = None
+    primary_phone: Phone = None  # type: ignore[assignment]  # may be left out, never null: a contact keeps one
 
 
 class ContactCreateIn(ContactFields):

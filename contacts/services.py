@@ -16,8 +16,9 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
-from config.errors import Conflict, DomainError, NotFound
+from config.errors import Conflict, DomainError, NotFound, PreconditionFailed
 from contacts.models import Contact, ContactChange, ContactPhone, Tag
 from franchises.models import Franchise, Location
 from franchises.phones import InvalidPhone, normalize_phones
@@ -78,6 +79,17 @@ class TagAlreadyOn(ContactError, Conflict):
     def __init__(self, name: str) -> None:
         super().__init__(f"{name} is already on this contact")
         self.name = name
+
+
+class ContactChanged(ContactError, PreconditionFailed):
+    """The contact is no longer at the version the client read (its If-Match)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"The contact has changed since you read it (it is at version {version} now): read it again, "
+            "re-apply your change and send it with the new ETag"
+        )
+        self.version = version
 
 
 class BadContactPhone(ContactError, ValueError):
@@ -211,6 +223,8 @@ def contact_change_record(
     changed = _changed(before, contact_snapshot(contact))
     if changed:
         _change_row(contact, changed, source=source, by=by, reason=reason).save()
+        Contact.objects.filter(pk=contact.pk).update(version=F("version") + 1)
+        contact.version += 1
 
 
 def contact_set_phones(*, contact: Contact, primary: str | None, alternates: Iterable[str]) -> None:
@@ -450,13 +464,16 @@ def contact_update(
     source: str = Source.API,
     reason: str = "",
     seen: str | None = None,
+    if_version: Iterable[int] | None = None,
 ) -> Contact:
     """Apply `changes` (only the fields a client sent: plain fields, the do-not-call/text/email
     flags, `primary_phone`, `alternate_phones`, `tags`, `primary_contact_tags`, `location_id`) to
     the franchise's contact, all or nothing, and keep the change in its history as made by `by`
     through `source`, for `reason`. With `seen` (the `contact_fingerprint` of the changed columns
-    when the editor read them), a save over someone else's change of them raises StaleEdit.
-    Raises ContactNotFound, BadContactPhone, UnknownLocation or PhoneTaken."""
+    when the editor read them), a save over someone else's change of them raises StaleEdit. With
+    `if_version` (the versions the client would write over, from its If-Match), a contact at any
+    other version is left alone: ContactChanged. Raises ContactNotFound, BadContactPhone,
+    UnknownLocation or PhoneTaken."""
     primary = None
     if changes.get("primary_phone") is not None:
         primary = _phones(franchise, [changes["primary_phone"]], "primary_phone")[0]
@@ -471,6 +488,8 @@ def contact_update(
             raise ContactNotFound()
         if seen is not None and contact_fingerprint(contact, changes) != seen:
             raise StaleEdit(changes)
+        if if_version is not None and contact.version not in set(if_version):
+            raise ContactChanged(contact.version)
         before = contact_snapshot(contact)
         plain = CONTACT_FIELDS | DO_NOT_FIELDS
         for name, value in _with_rules({k: v for k, v in changes.items() if k in plain}).items():
