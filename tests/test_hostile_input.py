@@ -217,3 +217,16 @@ def test_a_method_the_api_does_not_take_is_a_json_405_with_allow_and_limits(api_
 
 def test_a_method_the_api_does_not_take_without_a_token_is_a_401(client):
     assert client.delete("/data/contacts").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/calls/", "/contacts/", "/contacts/{contact}/", "/calls/{call}/", "/settings/tokens/"]
+)
+def test_a_signed_in_persons_pages_are_never_kept_by_a_cache(signed_in, alice, franchise_a, make_call, path):
+    contact, _ = contact_upsert(franchise=franchise_a, primary_phone="5551230000")
+    call = make_call(franchise_a)
+
+    response = signed_in(alice).get(path.format(contact=contact.pk, call=call.conversation_id))
+
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
