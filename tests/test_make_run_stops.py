@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from demo.seed import LOCATIONS
 from tests.live_gunicorn import ROOT, free_port
 
 pytestmark = pytest.mark.skipif(
@@ -60,7 +61,8 @@ def migrated(tmp_path_factory) -> Path:
     """A migrated SQLite database holding one franchise (so `seed_demo --if-empty` leaves it be)."""
     db = tmp_path_factory.mktemp("template") / "db.sqlite3"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DJANGO_SETTINGS_MODULE": "config.settings"}
-    for argv in (["migrate", "-v0"], ["create_franchise", "Stop Test"]):
+    location = ["create_location", "--franchise", "Stop Test", LOCATIONS[0]]  # where send_demo_call's call is
+    for argv in (["migrate", "-v0"], ["create_franchise", "Stop Test"], location):
         subprocess.run([sys.executable, "manage.py", *argv], cwd=ROOT, env=env, check=True, capture_output=True)
     return db
 
@@ -109,6 +111,12 @@ def test_a_signal_to_make_runs_group_leaves_nothing_behind(own_install, tmp_path
         # the app talks to it (else it says where the app points instead).
         assert wait_for(lambda: "Fake PhoneBurner at http://127.0.0.1:" in (tmp_path / "make-run.log").read_text(), 20)
         assert "The app talks to" not in (tmp_path / "make-run.log").read_text()
+        # A signed call posted to the webhook has its audio fetched by the job worker within seconds.
+        sent = subprocess.run(
+            [sys.executable, "manage.py", "send_demo_call", "--url", base, "--franchise", "Stop Test", "--wait", "20"],
+            cwd=ROOT, env=own_install, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert sent.returncode == 0 and "audio fetched" in sent.stdout, sent.stdout + sent.stderr
         enqueue(own_install, ("quick", 2), ("slow", 60), folder=tmp_path)
         assert wait_for(lambda: (tmp_path / "quick.started").exists() and (tmp_path / "slow.started").exists(), 20)
         running = processes_in_session(make.pid)
@@ -128,6 +136,6 @@ def test_a_signal_to_make_runs_group_leaves_nothing_behind(own_install, tmp_path
     assert not (tmp_path / "slow.finished").exists()
     db = sqlite3.connect(tmp_path / "db.sqlite3")
     queued = db.execute("SELECT COUNT(*) FROM django_q_ormq").fetchone()[0]
-    done = db.execute("SELECT name, success FROM django_q_task").fetchall()
+    done = db.execute("SELECT name, success FROM django_q_task WHERE func = 'tests.jobs_probe.note_work'").fetchall()
     db.close()
     assert queued == 1 and len(done) == 1 and done[0][1]
