@@ -3,10 +3,13 @@ those of the query string, a contract: bookmarks, the dashboard's links and the 
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 
 from calls.models import Call
 from calls.queries import BadDateRange, CallFilters
+from calls.stats import MAX_DAYS, PRESET_DAYS, Period
 from calls.triage import NOT_NEEDED_REASONS
 from config.errors import BadFilter
 from franchises.models import Franchise
@@ -14,6 +17,8 @@ from franchises.models import Franchise
 HAS_RECORDING = {"yes": True, "no": False}
 # The list's own paging cursors travel with the filters (back links, previous/next call).
 PAGING = ("after", "before")
+AFTER_HOURS = {"yes": True, "no": False}
+DEFAULT_DAYS = 30
 
 
 class CallFilterForm(forms.Form):
@@ -26,6 +31,11 @@ class CallFilterForm(forms.Form):
     state = forms.ChoiceField(required=False, choices=[("", "Any state"), *Call.State.choices])
     has_recording = forms.ChoiceField(
         required=False, choices=[("", "Any"), ("yes", "With recording"), ("no", "Without recording")], label="Recording"
+    )
+    # The dashboard's drill-downs: the hour of day and business hours, in the franchise's zone.
+    hour = forms.IntegerField(required=False, min_value=0, max_value=23, label="Hour of day")
+    after_hours = forms.ChoiceField(
+        required=False, choices=[("", "Any time"), ("yes", "After hours"), ("no", "Business hours")], label="Time"
     )
 
     def __init__(self, data, *, franchise: Franchise) -> None:
@@ -48,6 +58,8 @@ class CallFilterForm(forms.Form):
                 call_category=data["category"] or None,
                 agent_type=data["agent_type"] or None,
                 state=data["state"] or None,
+                hour=data["hour"],
+                after_hours=AFTER_HOURS.get(data["after_hours"]),
                 has_recording=HAS_RECORDING.get(data["has_recording"]),
                 q=data["q"] or None,
             )
@@ -102,3 +114,31 @@ class CallBatchStateForm(CallStateForm):
     """Triage of the calls ticked in the list, all at once."""
 
     calls = ConversationIdsField()
+
+
+class DashboardPeriodForm(forms.Form):
+    """The dashboard's period: the last 7, 30 or 90 days, or From–To (whole days, both included)."""
+
+    days = forms.TypedChoiceField(required=False, coerce=int, choices=[(str(d), f"{d} days") for d in PRESET_DAYS])
+    start = forms.DateField(required=False, label="From")
+    end = forms.DateField(required=False, label="To")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if self.errors or not (start or end):
+            return data
+        if not (start and end):
+            raise forms.ValidationError("Pick both From and To for a period of your own.")
+        if start > end:
+            self.add_error("start", "From must be on or before To.")
+        elif (end - start).days + 1 > MAX_DAYS:
+            self.add_error("end", f"A period is {MAX_DAYS} days at most.")
+        return data
+
+    def period(self, today: date) -> Period:
+        """The chosen period (the form must be valid): From–To if given, else the last N days."""
+        data = self.cleaned_data
+        if data.get("start"):
+            return Period(data["start"], data["end"])
+        return Period.last_days(data.get("days") or DEFAULT_DAYS, today)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Count, Exists, Expression, Func, JSONField, Max, OuterRef, Q, QuerySet
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils.dateparse import parse_datetime
 
 from calls.models import Call, Recording
@@ -25,6 +26,9 @@ from franchises.phones import normalize_phone_filter, normalize_phone_or_none
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Dates a filter may name. Far beyond, a day added or a zone applied leaves Python's datetime range.
 YEARS = range(1900, 2201)
+# Business hours in the franchise's zone: Monday to Friday, 8:00 to 18:00. Calls outside them are
+# "after hours" (the dashboard's share and the call list's filter answer by this one rule).
+OPEN_FROM, OPEN_UNTIL = 8, 18
 CURSOR_KIND = "calls"
 
 # The staff pages' full-text search; the GIN index in calls' migrations is on this very expression.
@@ -76,6 +80,8 @@ class CallFilters:
     call_category: str | None = None
     agent_type: str | None = None
     state: str | None = None  # a Call.State value
+    hour: int | None = None  # 0–23, the hour of day in the franchise's zone
+    after_hours: bool | None = None  # outside OPEN_FROM–OPEN_UNTIL on weekdays, in the franchise's zone
     has_recording: bool | None = None
     q: str | None = None
 
@@ -191,6 +197,18 @@ CROSS JOIN LATERAL (
         super().__init__(franchise_id, primary_phone, other_phones)
 
 
+def local_clock(tz: ZoneInfo) -> dict[str, Expression]:
+    """Annotations: a call's hour of day (0–23) and ISO weekday (1 = Monday) in the zone `tz`."""
+    return {
+        "local_hour": ExtractHour("timestamp", tzinfo=tz),
+        "local_weekday": ExtractIsoWeekDay("timestamp", tzinfo=tz),
+    }
+
+
+# Over `local_clock`'s annotations.
+AFTER_HOURS = Q(local_hour__lt=OPEN_FROM) | Q(local_hour__gte=OPEN_UNTIL) | Q(local_weekday__gte=6)
+
+
 def calls_for(franchise: Franchise, filters: CallFilters = CallFilters()) -> QuerySet[Call]:
     """The franchise's calls matching `filters`, newest first (timestamp, then id)."""
     qs = Call.objects.filter(franchise=franchise)
@@ -211,6 +229,12 @@ def calls_for(franchise: Franchise, filters: CallFilters = CallFilters()) -> Que
         qs = qs.filter(agent_type=f.agent_type)
     if f.state:
         qs = qs.filter(state=f.state)
+    if f.hour is not None or f.after_hours is not None:
+        qs = qs.annotate(**local_clock(franchise.tzinfo))
+        if f.hour is not None:
+            qs = qs.filter(local_hour=f.hour)
+        if f.after_hours is not None:
+            qs = qs.filter(AFTER_HOURS if f.after_hours else ~AFTER_HOURS)
     if f.has_recording is not None:
         qs = qs.filter(recording__isnull=not f.has_recording)
     if f.q:
@@ -262,7 +286,9 @@ def calls_page(
     def page() -> QuerySet[Call]:
         return keyset_after(calls_for(franchise, filters), cursor).values_list(*columns)[:size]
 
-    if filters.q:  # search compiles to SQL whose parameters are not plain filter values
+    # Search, and the hour in the franchise's zone (the dashboard's drill-downs), compile to SQL whose
+    # parameters are not plain filter values: the ORM runs those.
+    if filters.q or filters.hour is not None or filters.after_hours is not None:
         return list(page())
     after = cursor_key(cursor) if cursor else None
     # The SQL's shape from every field of CallFilters, so a field added later gets shapes of its own

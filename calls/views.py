@@ -17,10 +17,10 @@ from django_htmx.http import push_url, reswap
 
 from calls import queries
 from calls.access import calls_for_user, get_call_for_user
-from calls.forms import CallBatchStateForm, CallFilterForm, CallStateForm
+from calls.forms import DEFAULT_DAYS, CallBatchStateForm, CallFilterForm, CallStateForm, DashboardPeriodForm
 from calls.models import Call, Recording, RecordingFetch
 from calls.recordings import recording_response
-from calls.stats import dashboard_stats
+from calls.stats import PRESET_DAYS, Period, dashboard_stats, today_in
 from calls.transcript import transcript_turns
 from calls.triage import call_state_set
 from config.htmx import wants_fragment
@@ -35,9 +35,16 @@ INSIGHTS_CALL_ID = re.compile(r"^conv_(.{1,100})$")
 @require_GET
 @staff_view
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Calls over the last 30 days: per day, by category, by location, recordings, median length."""
-    stats = dashboard_stats(request.workspace.franchise, days=30)
-    return render(request, "calls/dashboard.html", {"stats": stats})
+    """The franchise's calls over a period (the last 7, 30 or 90 days, or From–To) beside the period
+    before: per day, by hour, category and location, triage states, after hours; each figure links
+    to its calls. A period that cannot be is a 400 showing the last 30 days and why."""
+    franchise = request.workspace.franchise
+    form = DashboardPeriodForm(request.GET)
+    today = today_in(franchise)
+    valid = form.is_valid()
+    period = form.period(today) if valid else Period.last_days(DEFAULT_DAYS, today)
+    context = {"stats": dashboard_stats(franchise, period), "form": form, "presets": PRESET_DAYS}
+    return render(request, "calls/dashboard.html", context, status=200 if valid else 400)
 
 
 @require_GET
