@@ -10,7 +10,9 @@ from django.utils.html import format_html
 from calls.models import Call, Recording
 from calls.queries import recording_of
 from calls.recordings import recording_response
+from franchises.admin_display import InWordsFilter, presence_filter, staff_page_link
 from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
+from franchises.text import in_words
 
 
 def recording_player(recording: Recording | None) -> str:
@@ -49,8 +51,9 @@ class CallAdmin(ScopedAdmin):
         "timestamp",
         "franchise",
         "location",
-        "call_category",
-        "agent_type",
+        "category",
+        "agent",
+        "state",
         "customer_name",
         "caller_id",
         "duration",
@@ -59,9 +62,10 @@ class CallAdmin(ScopedAdmin):
     list_filter = [
         ("franchise", admin.RelatedOnlyFieldListFilter),
         ("location", admin.RelatedOnlyFieldListFilter),
-        "call_category",
-        "agent_type",
-        ("recording", admin.EmptyFieldListFilter),
+        "state",
+        ("call_category", InWordsFilter),
+        ("agent_type", InWordsFilter),
+        ("recording", presence_filter("recording", "Without a recording", "With a recording")),
     ]
     search_fields = [
         "=conversation_id",
@@ -111,6 +115,17 @@ class CallAdmin(ScopedAdmin):
             },
         ),
     ]
+
+    @admin.display(description="Category", ordering="call_category")
+    def category(self, obj: Call) -> str:
+        return in_words(obj.call_category)
+
+    @admin.display(description="Agent type", ordering="agent_type")
+    def agent(self, obj: Call) -> str:
+        return in_words(obj.agent_type)
+
+    def view_on_site(self, obj: Call) -> str:
+        return staff_page_link(obj.franchise_id, reverse("calls:detail", args=[obj.conversation_id]))
 
     @admin.display(description="Audio", boolean=True)
     def has_recording(self, obj: Call) -> bool:

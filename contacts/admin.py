@@ -5,12 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html_join
 
 from calls.queries import call_stats
 from contacts.crm.connections import CrmConnectionError, crm_connection_save, crm_connection_test
 from contacts.models import Contact, ContactChange, ContactPhone, CrmConnection, CrmSyncRun, Tag
 from contacts.services import PhoneTaken, contact_change_record, contact_set_phones, contact_snapshot
+from franchises.admin_display import staff_page_link
 from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
 from franchises.phones import InvalidPhone, normalize_phone, normalize_phones
 
@@ -112,6 +114,10 @@ class ContactAdmin(ScopedAdmin):
     ]
     list_select_related = ["franchise"]
     autocomplete_fields = ["tags", "primary_contact_tags", "locations"]
+
+    def view_on_site(self, obj: Contact) -> str:
+        return staff_page_link(obj.franchise_id, reverse("contacts:detail", args=[obj.pk]))
+
     inlines = [ContactPhoneInline]
     readonly_fields = ["call_history", "change_history", "crm_id", "crm_updated_at", "created_at", "updated_at"]
     fieldsets = [

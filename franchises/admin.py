@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
+from franchises.admin_display import presence_filter
 from franchises.admin_scoping import ScopedAdmin, ScopedTabularInline
 from franchises.models import ApiToken, Franchise, Location, Membership, RateLimitCounter
 from franchises.roles import staff_groups_sync
@@ -124,7 +125,10 @@ class ApiTokenAddForm(forms.ModelForm):
 @admin.register(ApiToken)
 class ApiTokenAdmin(ScopedAdmin):
     list_display = ["display_prefix", "label", "franchise", "status", "created_at", "expires_at", "last_used_at"]
-    list_filter = [("franchise", admin.RelatedOnlyFieldListFilter), ("revoked_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        ("franchise", admin.RelatedOnlyFieldListFilter),
+        ("revoked_at", presence_filter("revoked", "Not revoked", "Revoked")),
+    ]
     search_fields = ["label", "prefix", "franchise__name"]
     list_select_related = ["franchise"]
     readonly_fields = ["display_prefix", "created_at", "last_used_at", "revoked_at"]

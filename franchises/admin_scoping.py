@@ -11,7 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
+from franchises.admin_display import local_time_column
 from franchises.models import Franchise, Membership
 from franchises.roles import role_group_name
 
@@ -98,6 +100,14 @@ class FranchiseScopedMixin:
             obj = getattr(obj, name)
         return getattr(obj, "franchise_id", None)
 
+    def franchise_of_obj(self, obj: models.Model) -> Franchise | None:
+        """The row's franchise, through `franchise_path` (selected with the row in change lists)."""
+        if isinstance(obj, Franchise):
+            return obj
+        for name in self.franchise_path.split("__"):
+            obj = getattr(obj, name, None)
+        return obj
+
     def _allowed(self, request, action: str, obj) -> bool:
         ids = self.franchise_ids(request, action)
         return ids is None or obj is None or self.franchise_id_of_obj(obj) in ids
@@ -156,6 +166,53 @@ class FranchiseScopedMixin:
         return same_franchise_form(super().get_form(request, obj, change, **kwargs))
 
 
+class FranchiseTimeMixin:
+    """Times as the franchise lives them. A change list shows each row's times in its franchise's zone
+    with the zone's name; a change form shows and reads its times in the object's franchise's zone
+    (and says which); dates in a change list's filters are those of the user's franchises' zone
+    when they all share one (else UTC)."""
+
+    def get_list_display(self, request):
+        fields = {f.name: f for f in self.model._meta.concrete_fields}
+        return [
+            local_time_column(name, fields[name].verbose_name.capitalize(), self.franchise_of_obj)
+            if isinstance(name, str) and isinstance(fields.get(name), models.DateTimeField)
+            else name
+            for name in super().get_list_display(request)
+        ]
+
+    def get_list_select_related(self, request):
+        related = super().get_list_select_related(request)
+        if not self.franchise_path or related is True:
+            return related
+        return [*(related or []), self.franchise_path]
+
+    def changelist_view(self, request, extra_context=None):
+        ids = user_franchise_ids(request)
+        zones = set(Franchise.objects.filter(pk__in=ids).values_list("timezone", flat=True)) if ids else set()
+        return _in_zone(zones.pop() if len(zones) == 1 else None, super().changelist_view, request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if object_id else None
+        franchise = self.franchise_of_obj(obj) if obj is not None else None
+        if franchise is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        zone = franchise.tzinfo
+        extra_context = {**(extra_context or {}), "subtitle": f"{obj} · times in {zone.key}, {franchise}'s time zone"}
+        return _in_zone(franchise.timezone, super().changeform_view, request, object_id, form_url, extra_context)
+
+
+def _in_zone(zone: str | None, view, request, *args):
+    """Run and render `view` with `zone` as the current time zone (None: leave it)."""
+    if zone is None:
+        return view(request, *args)
+    with timezone.override(zone):
+        response = view(request, *args)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()  # a TemplateResponse renders later, outside this zone, unless now
+        return response
+
+
 def same_franchise_form(form_class: type[forms.ModelForm]) -> type[forms.ModelForm]:
     """`form_class` plus a check that every related object picked belongs to the object's franchise."""
 
@@ -182,7 +239,7 @@ def same_franchise_form(form_class: type[forms.ModelForm]) -> type[forms.ModelFo
     return SameFranchiseForm
 
 
-class ScopedAdmin(FranchiseScopedMixin, admin.ModelAdmin):
+class ScopedAdmin(FranchiseTimeMixin, FranchiseScopedMixin, admin.ModelAdmin):
     pass
 
 

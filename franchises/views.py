@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -31,6 +33,19 @@ def franchise_switch(request: HttpRequest) -> HttpResponse:
 # The plaintext of a token just created, between the POST and the page that shows it: kept in the
 # server-side session (the database, never a cookie) and taken out by that one page view.
 NEW_TOKEN_KEY = "new_api_token"
+
+
+@require_GET
+@login_required
+def franchise_open(request: HttpRequest, franchise_id: uuid.UUID) -> HttpResponse:
+    """The admin's "View on site": a staff page (`next`, a path of this site) inside the object's
+    franchise, switching to it for whoever may work there; a franchise of someone else's is a 404."""
+    if not workspace_select(request, str(franchise_id)):
+        raise Http404("No such franchise")
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=None) or not target.startswith("/"):
+        target = resolve_url(settings.LOGIN_REDIRECT_URL)
+    return redirect(target)
 
 
 @require_GET

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from franchises.access import franchises_for_user
+from franchises.text import in_words
 
 register = template.Library()
 
@@ -29,7 +30,4 @@ def clock(seconds: int | float | None) -> str:
 @register.filter
 def humanize_slug(value: str | None) -> str:
     """`new_urgent_service_request` → `New urgent service request`."""
-    if not value:
-        return ""
-    text = value.replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:]
+    return in_words(value)

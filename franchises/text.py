@@ -1,0 +1,11 @@
+"""Stored values as people say them."""
+
+from __future__ import annotations
+
+
+def in_words(value: str | None) -> str:
+    """`new_urgent_service_request` → `New urgent service request`."""
+    if not value:
+        return ""
+    text = value.replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:]
