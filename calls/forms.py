@@ -9,7 +9,7 @@ from django import forms
 
 from calls.models import Call
 from calls.queries import BadDateRange, CallFilters
-from calls.stats import MAX_DAYS, PRESET_DAYS, Period
+from calls.stats import MAX_DAYS, PRESET_DAYS, Period, hour_label
 from calls.triage import NOT_NEEDED_REASONS
 from config.errors import BadFilter
 from franchises.models import Franchise
@@ -33,7 +33,13 @@ class CallFilterForm(forms.Form):
         required=False, choices=[("", "Any"), ("yes", "With recording"), ("no", "Without recording")], label="Recording"
     )
     # The dashboard's drill-downs: the hour of day and business hours, in the franchise's zone.
-    hour = forms.IntegerField(required=False, min_value=0, max_value=23, label="Hour of day")
+    hour = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Any hour"), *((str(h), f"{hour_label(h)}–{hour_label((h + 1) % 24)}") for h in range(24))],
+        label="Hour of day",
+    )
     after_hours = forms.ChoiceField(
         required=False, choices=[("", "Any time"), ("yes", "After hours"), ("no", "Business hours")], label="Time"
     )

@@ -145,7 +145,7 @@ class DashboardStats:
 
     @property
     def after_hours_rule(self) -> str:
-        return f"before {_hour_label(OPEN_FROM)} or from {_hour_label(OPEN_UNTIL)} on weekdays, and weekends"
+        return f"before {hour_label(OPEN_FROM)} or from {hour_label(OPEN_UNTIL)} on weekdays, and weekends"
 
     @property
     def after_hours_url(self) -> str:
@@ -188,7 +188,7 @@ def _scaled(bars: list[Bar]) -> list[Bar]:
     return bars
 
 
-def _hour_label(hour: int) -> str:
+def hour_label(hour: int) -> str:
     return f"{(hour - 1) % 12 + 1} {'AM' if hour < 12 else 'PM'}"
 
 
@@ -229,7 +229,7 @@ def dashboard_stats(franchise: Franchise, period: Period) -> DashboardStats:
     hours = range(24)
     if not stats.now.total:
         stats.per_day = [Bar(f"{d:%b} {d.day}", 0, Period(d, d).calls_url()) for d in days]
-        stats.by_hour = [Bar(_hour_label(h), 0, period.calls_url(hour=h)) for h in hours]
+        stats.by_hour = [Bar(hour_label(h), 0, period.calls_url(hour=h)) for h in hours]
         return stats
     per_day = dict(
         qs.annotate(day=TruncDate("timestamp", tzinfo=tz)).values("day").annotate(n=Count("id")).values_list("day", "n")
@@ -238,7 +238,7 @@ def dashboard_stats(franchise: Franchise, period: Period) -> DashboardStats:
     per_hour = dict(
         qs.annotate(**local_clock(tz)).values("local_hour").annotate(n=Count("id")).values_list("local_hour", "n")
     )
-    stats.by_hour = _scaled([Bar(_hour_label(h), per_hour.get(h, 0), period.calls_url(hour=h)) for h in hours])
+    stats.by_hour = _scaled([Bar(hour_label(h), per_hour.get(h, 0), period.calls_url(hour=h)) for h in hours])
     stats.by_category = _scaled(
         [
             Bar(value or "Uncategorised", n, period.calls_url(category=value) if value else "")

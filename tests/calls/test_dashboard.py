@@ -171,3 +171,10 @@ def test_the_dashboard_with_no_calls(alice, signed_in):
 @pytest.mark.parametrize("query", ["hour=24", "hour=x", "after_hours=maybe", "state=lost"])
 def test_the_call_lists_drill_down_filters_refuse_nonsense(alice, query, signed_in):
     assert signed_in(alice).get(f"/calls/?{query}").status_code == 400
+
+
+def test_the_call_list_shows_the_drill_down_it_was_opened_with(alice, week, signed_in):
+    page = signed_in(alice).get("/calls/?after_hours=yes&hour=18").content.decode()
+    assert re.search(r'<option value="yes" selected>After hours</option>', page)
+    assert re.search(r'<option value="18" selected>6 PM–7 PM</option>', page)
+    assert len(re.findall('data-testid="call-row"', page)) == 1
