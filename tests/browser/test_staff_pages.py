@@ -198,6 +198,7 @@ def test_an_owner_creates_a_token_copies_it_and_revokes_it(page: Page, live_serv
     page.get_by_role("button", name="Create token").click()
     plaintext = page.get_by_test_id("new-token").input_value()
     assert plaintext.startswith("bds_")
+    expect(page.get_by_test_id("new-token")).to_be_focused()  # where the eyes go: the token to copy
     page.get_by_test_id("copy-token").click()
     expect(page.get_by_test_id("copy-token")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == plaintext
