@@ -294,7 +294,8 @@ def call_upsert(*, franchise: Franchise, data: Any) -> tuple[Call, bool]:
     as written (its primary key set by the upsert; columns the upsert leaves alone, such as a known
     call's state, are not read back) and whether it is new. Raises BadCall (code "conflict" for
     another franchise's conversation_id)."""
-    locations = {str(loc.pk): loc for loc in Location.objects.filter(franchise=franchise)}
+    named = isinstance(data, dict) and any(data.get(key) not in (None, "") for key in ("location_id", "location"))
+    locations = {str(loc.pk): loc for loc in Location.objects.filter(franchise=franchise)} if named else {}
     call, _ = call_from_data(data, franchise=franchise, locations=locations, base_dir=None)
     result = ImportResult()
     if not _write_batch(franchise, [_Parsed(1, call, None)], result):
