@@ -161,3 +161,12 @@ def test_the_client_refuses_a_port_other_than_80_and_443_and_says_so(resolves_to
     with outbound_client() as client, pytest.raises(OutboundRefused, match="port 6379 is not allowed"):
         client.get("http://files.example.com:6379/")
     assert asked == []
+
+
+@pytest.mark.parametrize(
+    "host", ["10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]"]
+)
+def test_an_address_written_as_the_host_is_refused(resolves_to, host):
+    resolves_to(host.strip("[]"))  # what a resolver answers for a literal: the address itself
+    with pytest.raises(OutboundRefused, match="refused"):
+        resolve_checked(host, 443)
