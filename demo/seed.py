@@ -19,7 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from calls.models import Call
 from calls.services import calls_import
+from calls.triage import call_state_set
 from contacts.services import contact_upsert
 from franchises.models import Franchise, Location, Membership
 from franchises.roles import staff_user_add
@@ -231,6 +233,31 @@ def _call_line(rng: random.Random, n: int, now: datetime, people: list[dict], di
     return call
 
 
+def _triage(franchise: Franchise, now: datetime) -> None:
+    """Where the demo's calls stand, as after weeks of work: spam not needed, older calls booked,
+    reviewed or called back, some of the last days' waiting for a call-back, today's still new. Only
+    calls still new are touched, so seeding again keeps what someone has changed since."""
+    rng = random.Random(20261201)
+    State = Call.State
+    plan: dict[tuple[str, str], list[str]] = {}
+    rows = Call.objects.filter(franchise=franchise, state=State.NEW).order_by("conversation_id")
+    for conversation_id, moment, category in rows.values_list("conversation_id", "timestamp", "call_category"):
+        age = now - moment
+        if category == "spam":
+            target = (State.NOT_NEEDED, "spam")
+        elif age < timedelta(days=1):
+            continue
+        elif age < timedelta(days=5):
+            target = (rng.choice([State.NEEDS_CALLBACK, State.NEEDS_CALLBACK, State.REVIEWED, State.NEW]), "")
+        else:
+            target = (rng.choice([State.BOOKED, State.BOOKED, State.REVIEWED, State.CALLED_BACK]), "")
+        plan.setdefault(target, []).append(conversation_id)
+    for (state, reason), ids in plan.items():
+        if state != State.NEW:
+            calls = Call.objects.filter(franchise=franchise, conversation_id__in=ids)
+            call_state_set(calls=calls, state=state, reason=reason)
+
+
 def demo_seed(*, calls: int = 300, contacts: int = 60, now: datetime | None = None) -> DemoResult:
     """Create or refresh the demo franchise, its calls (with recordings), contacts, tags and login."""
     rng = random.Random(20260622)  # the same people, phones and calls on every run
@@ -249,6 +276,7 @@ def demo_seed(*, calls: int = 300, contacts: int = 60, now: datetime | None = No
         result = calls_import(franchise=franchise, lines=lines, base_dir=DEMO_DIR)
         if result.errors:
             raise RuntimeError(f"demo calls did not import: {result.errors[:3]}")
+        _triage(franchise, now)
 
         for person in people:
             tags = []

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from calls.models import Call, Recording
 from contacts.models import Contact, ContactPhone, Tag
@@ -147,3 +149,13 @@ def test_the_printed_login_signs_in_to_the_admin_and_plays_a_recording(client):
     response = client.get(reverse("admin:calls_call_recording", args=[call.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "audio/mpeg"
     assert mp3_seconds(b"".join(response.streaming_content)) > 10
+
+
+def test_the_demo_calls_stand_where_weeks_of_work_left_them():
+    seed()
+    states = Counter(Call.objects.values_list("state", flat=True))
+    assert states["needs_callback"] and states["booked"] and states["new"], states
+    spam = Call.objects.filter(call_category="spam")
+    assert set(spam.values_list("state", "state_reason")) == {("not_needed", "spam")}
+    today = Call.objects.filter(timestamp__gte=timezone.now() - timedelta(hours=20)).exclude(call_category="spam")
+    assert set(today.values_list("state", flat=True)) == {"new"}
