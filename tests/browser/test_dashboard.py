@@ -40,6 +40,8 @@ def test_the_waiting_for_a_call_back_count_opens_exactly_those_calls(
     expect(page).to_have_url(re.compile(r"/calls/\?.*state=needs_callback"))
     rows = page.get_by_test_id("call-row")
     expect(rows).to_have_count(count)
+    expect(page.get_by_test_id("result-count")).to_have_text(f"{count} calls match")
+    expect(rows.get_by_test_id("call-state")).to_have_text(["Needs call-back"] * count)
     shown = rows.evaluate_all("rows => rows.map(row => row.dataset.conversationId)")
     in_state = Call.objects.filter(conversation_id__in=shown, state=S.NEEDS_CALLBACK, franchise=franchise_a)
     assert in_state.count() == count
