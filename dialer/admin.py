@@ -11,6 +11,7 @@ from dialer.dispositions import STOCK, disposition_defaults_ensure
 from dialer.models import DialCall, DialerSettings, DialSession, DispositionMapping, PhoneBurnerAccount
 from franchises.admin_scoping import ScopedAdmin, user_franchise_ids
 from franchises.models import Franchise
+from franchises.text import in_words
 
 
 class DialCallInline(admin.TabularInline):
@@ -101,8 +102,12 @@ class DispositionMappingAdmin(ScopedAdmin):
 
 @admin.register(DialerSettings)
 class DialerSettingsAdmin(ScopedAdmin):
-    list_display = ["franchise", "queue_days", "callback_categories"]
+    list_display = ["franchise", "queue_days", "categories"]
     list_select_related = ["franchise"]
+
+    @admin.display(description="Call-back categories")
+    def categories(self, obj: DialerSettings) -> str:
+        return ", ".join(in_words(category) for category in obj.callback_categories or [])
 
 
 @admin.register(PhoneBurnerAccount)

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from calls.models import Call
 from contacts.services import contact_upsert
+from dialer.models import DialerSettings
 from franchises.models import ApiToken
 from franchises.roles import staff_groups_sync
 from tests.conftest import PASSWORD
@@ -111,3 +112,9 @@ def test_opening_another_franchise_or_another_site_goes_nowhere(alice, calls, fr
     for target in ("https://evil.example/", "//evil.example/", "calls/"):
         response = client.get(f"/franchise/{franchise_a}/open", {"next": target})
         assert response["Location"] == "/"
+
+
+def test_the_dialers_call_back_categories_read_as_words(alice_admin, franchise_a):
+    DialerSettings.objects.create(franchise=franchise_a, callback_categories=["new_urgent_service_request"])
+    page = alice_admin.get(reverse("admin:dialer_dialersettings_changelist")).content.decode()
+    assert "New urgent service request" in page and "new_urgent_service_request" not in page
