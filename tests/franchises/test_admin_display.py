@@ -52,6 +52,13 @@ def test_each_rows_time_is_in_its_franchises_zone_with_its_name(root, calls):
     assert "Jan 5, 2026, 7:30 AM PST (America/Los_Angeles)" in page
 
 
+def test_a_staff_users_date_drill_down_is_in_their_franchises_zone(alice_admin, franchise_a, make_call):
+    evening = make_call(franchise_a, timestamp=datetime(2026, 1, 6, 3, 0, tzinfo=UTC))  # Jan 5, 9 PM in Chicago
+    url = reverse("admin:calls_call_changelist")
+    page = alice_admin.get(url, {"timestamp__year": 2026, "timestamp__month": 1, "timestamp__day": 5}).content.decode()
+    assert evening.conversation_id in page and "Jan 5, 2026, 9:00 PM CST (America/Chicago)" in page
+
+
 def test_slugs_and_states_read_as_words_in_columns_and_filters(alice_admin, calls):
     page = alice_admin.get(reverse("admin:calls_call_changelist")).content.decode()
     filters = page[page.index('id="changelist-filter"') :]
