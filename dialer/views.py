@@ -121,11 +121,17 @@ def queue(request: HttpRequest) -> HttpResponse:
 # --- Launching ---------------------------------------------------------------------------------------
 
 
+MAX_ID = 2**63 - 1  # bigint: a larger number is no row's id (and the database refuses to compare it)
+
+
 def _ids(values: list[str]) -> list[int]:
     try:
-        return list(dict.fromkeys(int(v) for v in values if v.strip()))
+        ids = list(dict.fromkeys(int(v) for v in values if v.strip()))
     except ValueError:
         raise Http404("Not an id") from None
+    if any(not 0 < pk <= MAX_ID for pk in ids):
+        raise Http404("Not an id")
+    return ids
 
 
 def _callers(request: HttpRequest, franchise) -> tuple[list[Contact], list[Call]]:

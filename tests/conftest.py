@@ -15,9 +15,16 @@ from django.test import Client
 
 from calls.models import Call
 from franchises.models import Franchise, Location, Membership
+from tests.fuzz_count import SENT
 
 PASSWORD = "correct-horse-battery"
 _ids = itertools.count(1)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SENT:
+        parts = ", ".join(f"{part} {count}" for part, count in sorted(SENT.items()))
+        terminalreporter.write_line(f"fuzz: {sum(SENT.values())} requests sent ({parts})")
 
 
 def pytest_collection_modifyitems(config, items):

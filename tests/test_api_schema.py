@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from contacts.services import contact_upsert
 from tests.api_fixtures import issue
+from tests.fuzz_count import SENT
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,13 @@ def data_api(keep_test_connection, franchise_a, location_a, make_call, make_reco
         "API_AUTH_FAILURES_PER_MINUTE": 10**6,
     }
     with override_settings(**limits):
-        yield schemathesis.openapi.from_wsgi("/data/openapi.json", get_wsgi_application())
+        app = get_wsgi_application()
+
+        def counted(environ, start_response):
+            SENT["schemathesis"] += 1
+            return app(environ, start_response)
+
+        yield schemathesis.openapi.from_wsgi("/data/openapi.json", counted)
 
 
 @pytest.fixture

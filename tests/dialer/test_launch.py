@@ -168,6 +168,8 @@ def test_bad_input_is_a_400_that_starts_nothing(fake_pb, alice, link, signed_in,
     assert client.post("/dialer/new/", {"contact": [ann.pk], "mode": "turbo"}).status_code == 400
     assert client.post("/dialer/new/", {"mode": "preview"}).status_code == 400
     assert client.get("/dialer/new/?contact=abc").status_code == 404
+    assert client.get(f"/dialer/new/?contact={2**63}&call=1").status_code == 404  # beyond any id
+    assert client.get("/dialer/new/?call=99999999999999999999").status_code == 404
     assert not DialSession.objects.exists() and not fake_pb.sessions
 
 
