@@ -93,7 +93,7 @@ def crm_values(record: CrmContact, *, region: str) -> tuple[dict[str, Any], list
         if number not in phones:
             phones.append(number)
     country = record.country
-    if country and len(country) != 2:
+    if country and len(country.upper()) != 2:  # checked as stored: "ßß" upper-cases to "SSSS"
         country = COUNTRY_NAMES.get(country.lower())
         if country is None:
             notes.append(f"country {record.country!r} is not a two-letter code; left out")

@@ -82,6 +82,13 @@ def test_unreadable_phones_unknown_zones_and_country_names_are_left_out_with_a_n
     ]
 
 
+def test_a_country_that_grows_when_upper_cased_is_left_out_with_a_note():
+    mapped, notes = crm_values(record(country="ßß"), region="US")
+
+    assert mapped["addr_country"] is None
+    assert notes == ["country 'ßß' is not a two-letter code; left out"]
+
+
 def test_a_full_name_alone_is_split_into_first_and_last():
     assert (values(name="Mary Ann Lee")["first_name"], values(name="Mary Ann Lee")["last_name"]) == ("Mary", "Ann Lee")
 
