@@ -143,6 +143,7 @@ def test_contact_pages_fit_the_screen_and_pass_axe(
         (f"/contacts/{dana.pk}/", "notes-edit"),
         (f"/contacts/{dana.pk}/merge/", None),
         (f"/contacts/{dana.pk}/merge/?other={dup.pk}", None),
+        (f"/contacts/for-call/{call.conversation_id}/", None),
         (f"/contacts/new/?call={call.conversation_id}", None),
     ]
     for path, opener in pages:
