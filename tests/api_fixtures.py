@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core import signals
 from django.core.files.base import ContentFile
+from django.db import close_old_connections
 from django.test import Client
 
 from calls.models import Call, Recording
@@ -52,3 +54,16 @@ def make_recording():
         return recording
 
     return make
+
+
+@pytest.fixture
+def keep_test_connection():
+    """For tests that call the WSGI application directly (schemathesis, a generated client): Django
+    closes connections when a request starts and ends, which would close the test's own transaction.
+    Django's test client unhooks this the same way."""
+    hooks = (signals.request_started, signals.request_finished)
+    for hook in hooks:
+        hook.disconnect(close_old_connections)
+    yield
+    for hook in hooks:
+        hook.connect(close_old_connections)

@@ -13,9 +13,7 @@ import re
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
@@ -27,18 +25,6 @@ from tests.api_fixtures import issue
 from tests.fuzz_count import SENT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def keep_test_connection():
-    # Django closes connections when a request starts and ends; in a test that would close the
-    # test's own transaction. Django's test client unhooks this the same way.
-    hooks = (signals.request_started, signals.request_finished)
-    for hook in hooks:
-        hook.disconnect(close_old_connections)
-    yield
-    for hook in hooks:
-        hook.connect(close_old_connections)
 
 
 @pytest.fixture

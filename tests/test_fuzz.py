@@ -28,8 +28,6 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import httpx
 import pytest
 import respx
-from django.core import signals
-from django.db import close_old_connections
 from django.test import Client, override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -182,17 +180,6 @@ def world(franchise_a, franchise_b, location_a, location_b, alice, bob, carol, m
     return {"a": franchise_a, "b": franchise_b, "call_a": call}
 
 
-@pytest.fixture
-def keep_test_connection():
-    # As in test_api_schema: Django would close the test's own connection at each request's end.
-    hooks = (signals.request_started, signals.request_finished)
-    for hook in hooks:
-        hook.disconnect(close_old_connections)
-    yield
-    for hook in hooks:
-        hook.connect(close_old_connections)
-
-
 def assert_no_server_error(response, what: str) -> None:
     assert response.status_code < 500, f"{what} → {response.status_code}: {response.content[:500]!r}"
 
@@ -215,7 +202,7 @@ def api_operations(client: Client) -> list[tuple[str, str, list[str], list[str]]
     return found
 
 
-def test_the_data_api_never_answers_5xx_to_hostile_input(world, keep_test_connection):
+def test_the_data_api_never_answers_5xx_to_hostile_input(world):
     franchise = world["a"]
     api = bearer(issue(franchise))
     operations = api_operations(api)
