@@ -148,3 +148,52 @@ class DashboardPeriodForm(forms.Form):
         if data.get("start"):
             return Period(data["start"], data["end"])
         return Period.last_days(data.get("days") or DEFAULT_DAYS, today)
+
+
+def parse_moment(value: str) -> int | None:
+    """A moment of a recording as typed: "42" (seconds), "1:05" (m:ss) or "1:02:05" (h:mm:ss);
+    None when it is none of these."""
+    parts = value.strip().split(":")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and len(p) <= 5 for p in parts):
+        return None
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+class CallCommentForm(forms.Form):
+    """A comment on a call, at a moment of its recording ("1:05") or on the whole call (empty)."""
+
+    text = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Comment",
+        error_messages={"required": "Write something to comment."},
+    )
+    at = forms.CharField(required=False, max_length=12, label="At (m:ss)")
+
+    def __init__(self, data=None, *, duration: int = 0) -> None:
+        super().__init__(data)
+        self.duration = duration
+
+    def clean_at(self) -> int | None:
+        value = self.cleaned_data["at"].strip()
+        if not value:
+            return None
+        seconds = parse_moment(value)
+        if seconds is None:
+            raise forms.ValidationError("Give the moment as m:ss, e.g. 1:05.")
+        if self.duration and seconds > self.duration:
+            raise forms.ValidationError("That moment is after the end of the call.")
+        return seconds
+
+
+class CallCategoryForm(forms.Form):
+    """The category a call should have had, among those the franchise's calls use."""
+
+    category = forms.ChoiceField(label="Category")
+
+    def __init__(self, data=None, *, categories: list[str]) -> None:
+        super().__init__(data)
+        self.fields["category"].choices = [(c, c) for c in categories]

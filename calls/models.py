@@ -139,6 +139,23 @@ class Call(models.Model):
         return {p for p in (self.caller_id_e164, self.callback_number_e164, self.customer_phone_e164) if p}
 
 
+class CallComment(models.Model):
+    """A staff member's comment on a call, at a moment of its recording (`at`, seconds) or on the
+    call as a whole (`at` empty); `/calls/<id>/?t=<at>` opens the call with the player there."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.PositiveIntegerField(null=True, blank=True, help_text="Seconds into the recording.")
+    text = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.call_id} at {self.at}"
+
+
 def recording_path(recording: Recording, filename: str) -> str:
     # Named by ids, never by anything a client sent; the storage location is never exposed.
     return f"recordings/{recording.call.franchise_id}/{recording.call.conversation_id}.mp3"

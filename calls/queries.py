@@ -10,18 +10,18 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Count, Exists, Expression, Func, JSONField, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils.dateparse import parse_datetime
 
+from calls import search
 from calls.models import Call, Recording
 from config.compiled import fetch_rows
 from config.errors import BadFilter, parse_uuid
 from config.keyset import BadCursor, cursor_decode, cursor_encode
 from franchises.models import Franchise
-from franchises.phones import normalize_phone_filter, normalize_phone_or_none
+from franchises.phones import normalize_phone_filter
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Dates a filter may name. Far beyond, a day added or a zone applied leaves Python's datetime range.
@@ -30,9 +30,6 @@ YEARS = range(1900, 2201)
 # "after hours" (the dashboard's share and the call list's filter answer by this one rule).
 OPEN_FROM, OPEN_UNTIL = 8, 18
 CURSOR_KIND = "calls"
-
-# The staff pages' full-text search; the GIN index in calls' migrations is on this very expression.
-SEARCH_VECTOR = SearchVector("transcript", "call_summary", "customer_name", "notes", config="english")
 
 
 def parse_bound(value: str, tz: ZoneInfo, *, end: bool, name: str) -> datetime:
@@ -238,24 +235,8 @@ def calls_for(franchise: Franchise, filters: CallFilters = CallFilters()) -> Que
     if f.has_recording is not None:
         qs = qs.filter(recording__isnull=not f.has_recording)
     if f.q:
-        qs = _search(qs, f.q, franchise.phone_region)
+        qs = search.matching(qs, f.q[:200])
     return qs.order_by("-timestamp", "-id")
-
-
-def _search(qs: QuerySet[Call], q: str, region: str) -> QuerySet[Call]:
-    """Words said in the call (transcript, summary, notes), names, or a phone in any format."""
-    q = q.strip()[:200]
-    match = Q(customer_name__icontains=q) | Q(caller_id__icontains=q) | Q(callback_number__icontains=q)
-    phone = normalize_phone_or_none(q, region) if any(ch.isdigit() for ch in q) else None
-    if phone:
-        match |= phones_match([phone])
-    if connection.vendor == "postgresql":
-        words = SearchQuery(q, config="english", search_type="websearch")
-        # The words go through a sub-select so the GIN index (calls migration 0002) answers them;
-        # OR-ed straight into the filter, the planner computes to_tsvector for every call instead.
-        said = Call.objects.annotate(search=SEARCH_VECTOR).filter(search=words).values("id")
-        return qs.filter(Q(id__in=said) | match)
-    return qs.filter(match | Q(transcript__icontains=q) | Q(call_summary__icontains=q) | Q(notes__icontains=q))
 
 
 def cursor_key(cursor: str) -> tuple[datetime, int]:

@@ -12,4 +12,6 @@ urlpatterns = [
     path("calls/<str:conversation_id>/", views.call_detail, name="detail"),
     path("calls/<str:conversation_id>/recording", views.call_recording, name="recording"),
     path("calls/<str:conversation_id>/state", views.call_state, name="state"),
+    path("calls/<str:conversation_id>/comments", views.call_comment, name="comment"),
+    path("calls/<str:conversation_id>/category", views.call_category, name="category"),
 ]

@@ -15,11 +15,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url, reswap
 
-from calls import queries
+from calls import queries, search
 from calls.access import calls_for_user, get_call_for_user
-from calls.forms import DEFAULT_DAYS, CallBatchStateForm, CallFilterForm, CallStateForm, DashboardPeriodForm
+from calls.forms import (
+    DEFAULT_DAYS,
+    CallBatchStateForm,
+    CallCategoryForm,
+    CallCommentForm,
+    CallFilterForm,
+    CallStateForm,
+    DashboardPeriodForm,
+    parse_moment,
+)
 from calls.models import Call, Recording, RecordingFetch
 from calls.recordings import recording_response
+from calls.review import call_category_set, call_comment_add
 from calls.stats import PRESET_DAYS, Period, dashboard_stats, today_in
 from calls.transcript import transcript_turns
 from calls.triage import call_state_set
@@ -28,6 +38,7 @@ from config.keyset import BadCursor, Page, two_way_page
 from franchises.access import staff_view, workspace_select
 
 PAGE_SIZE = 25
+SPEEDS = ((1, "1×"), (1.25, "1.25×"), (1.5, "1.5×"), (2, "2×"))
 COUNT_CAP = 1000  # past this the list says "more than 1000": counting every match costs a scan
 INSIGHTS_CALL_ID = re.compile(r"^conv_(.{1,100})$")
 
@@ -92,6 +103,7 @@ def _list_response(request: HttpRequest, params: QueryDict, *, notice: str = "")
             error = str(exc)
     raw = form.query()
     context = {
+        "marks": search.highlighter(raw["q"][:200]),
         "count": count,
         "count_cap": COUNT_CAP,
         "form": form,
@@ -140,36 +152,105 @@ def call_state_batch(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_view
 def call_detail(request: HttpRequest, conversation_id: str) -> HttpResponse:
-    """One call: header, summary, customer and property, transcript beside the player. The linked
-    contact comes from the contacts app as a fragment (`contacts:for_call`): calls know no contacts."""
+    """One call: header, summary, customer and property, transcript beside the player, triage,
+    comments. The linked contact comes from the contacts app as a fragment (`contacts:for_call`):
+    calls know no contacts. The list's filters travel in the query string: the way back, the
+    previous and next call keep them. `?t=42` (or `?t=1:05`) starts the player there."""
     call = get_call_for_user(request, conversation_id)
     recording = Recording.objects.filter(call=call).first()
     # The webhook's audio fetch, while the recording has not arrived: "pending" or "failed".
     fetch = None if recording else RecordingFetch.objects.filter(call=call).first()
     turns = transcript_turns(call)
     q = request.GET.get("q", "").strip()[:200]
-    words = [w.lower() for w in q.split() if len(w) > 1]
-    matches = {t.index for t in turns if words and any(w in t.text.lower() for w in words)}
+    marks = search.highlighter(q)
+    matches = {t.index for t in turns if marks and marks.search(t.text)}
     real_estate = [
-        (name.replace("_", " ").replace("name1", "name").replace("name2", "name (2)"), value)
+        (name.replace("_", " ").replace("name1", "name").replace("name2", "name (2)"), name, value)
         for name in Call.REAL_ESTATE_FIELDS
         if (value := getattr(call, f"real_estate_{name}"))
     ]
-    list_query = request.GET.copy()
-    list_query.pop("t", None)
+    newer, older = _neighbours(request, call)
     context = {
-        "call": call,
-        "list_query": list_query.urlencode(),
-        "state_form": CallStateForm(),
+        **_review_context(request, call),
         "recording": recording,
         "recording_fetch": fetch,
+        "start_at": parse_moment(request.GET.get("t", "")[:12]),
+        "speeds": SPEEDS,
         "turns": turns,
         "matches": matches,
+        "marks": marks,
         "q": q,
         "approximate": any(t.approximate for t in turns),
         "real_estate": real_estate,
+        "newer": newer,
+        "older": older,
     }
     return render(request, "calls/detail.html", context)
+
+
+def _review_context(request: HttpRequest, call: Call, **forms) -> dict:
+    """What the call page's triage, comments and category panels show (each is a fragment too)."""
+    list_query = request.GET.copy()
+    list_query.pop("t", None)
+    categories = queries.call_choices(call.franchise, "call_category")
+    return {
+        "call": call,
+        "region": call.franchise.phone_region,
+        "list_query": list_query.urlencode(),
+        "state_form": CallStateForm(),
+        "comments": call.comments.select_related("author"),
+        "comment_form": forms.get("comment_form") or CallCommentForm(duration=call.duration),
+        "category_form": forms.get("category_form")
+        or CallCategoryForm({"category": call.call_category}, categories=categories),
+    }
+
+
+def _neighbours(request: HttpRequest, call: Call) -> tuple[Call | None, Call | None]:
+    """The calls just newer and just older than `call` in the list it was opened from (its filters
+    are the query string's); none for filters that cannot be read."""
+    form = CallFilterForm(request.GET, franchise=request.workspace.franchise)
+    if not form.is_valid():
+        return None, None
+    rows = queries.calls_for(request.workspace.franchise, form.cleaned_data["filters"]).only(
+        "conversation_id", "timestamp"
+    )
+    here = queries.next_cursor(call.timestamp, call.id)
+    return queries.keyset_before(rows, here).first(), queries.keyset_after(rows, here).first()
+
+
+@require_POST
+@staff_view
+def call_comment(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Add a comment to the call (at a moment of its recording); htmx gets the comments back."""
+    call = get_call_for_user(request, conversation_id)
+    form = CallCommentForm(request.POST, duration=call.duration)
+    if form.is_valid():
+        call_comment_add(call=call, author=request.user, text=form.cleaned_data["text"], at=form.cleaned_data["at"])
+        if not request.htmx:
+            return redirect(reverse("calls:detail", args=[conversation_id]) + _query_suffix(request.GET))
+        form = None
+    status = 400 if form else 200
+    context = _review_context(request, call, comment_form=form)
+    context["added"] = form is None
+    return render(request, "calls/detail.html#comments", context, status=status)
+
+
+@require_POST
+@staff_view
+def call_category(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Correct the call's category; htmx gets the category panel back."""
+    call = get_call_for_user(request, conversation_id)
+    categories = queries.call_choices(call.franchise, "call_category")
+    form = CallCategoryForm(request.POST, categories=categories)
+    if form.is_valid():
+        changed = call_category_set(call=call, category=form.cleaned_data["category"], known=categories)
+        if not request.htmx:
+            return redirect(reverse("calls:detail", args=[conversation_id]) + _query_suffix(request.GET))
+        context = _review_context(request, call)
+        context["category_saved"] = changed
+        return render(request, "calls/detail.html#category", context)
+    context = _review_context(request, call, category_form=form)
+    return render(request, "calls/detail.html#category", context, status=400)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -200,9 +281,9 @@ def call_state(request: HttpRequest, conversation_id: str) -> HttpResponse:
     )
     if not request.htmx:
         return redirect(reverse("calls:detail", args=[conversation_id]) + _query_suffix(request.GET))
-    call = get_call_for_user(request, conversation_id)
-    context = {"call": call, "list_query": request.GET.urlencode(), "state_form": CallStateForm()}
-    return render(request, "calls/detail.html#triage", context)
+    return render(
+        request, "calls/detail.html#triage", _review_context(request, get_call_for_user(request, conversation_id))
+    )
 
 
 def _query_suffix(params: QueryDict) -> str:

@@ -120,15 +120,16 @@
     audio.addEventListener("timeupdate", function () { highlight(indexAt(audio.currentTime)); });
     audio.addEventListener("seeked", function () { highlight(indexAt(audio.currentTime)); });
 
-    // Keyboard: space plays/pauses, j/k move to the next/previous turn. Keys typed into a field,
-    // and space on a focused button (which clicks it), keep their usual meaning.
+    // Keyboard: space plays/pauses (on a transcript line too: Enter or a click listens from it),
+    // j/k move to the next/previous turn. Keys typed into a field, and space on any other button
+    // or link (which clicks it), keep their usual meaning.
     document.addEventListener("keydown", function (event) {
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       var target = event.target;
       if (target.closest("input, textarea, select, [contenteditable]")) return;
-      if (event.key === " " && !target.closest("button, a, audio")) {
+      if (event.key === " " && (list.contains(target) || !target.closest("button, a, audio"))) {
         event.preventDefault();
-        if (audio.paused) audio.play(); else audio.pause();
+        togglePlay(audio);
       } else if (event.key === "j" || event.key === "k") {
         event.preventDefault();
         var from = current >= 0 ? current : indexAt(audio.currentTime);
@@ -223,7 +224,102 @@
     if (event.target.matches && event.target.matches("[data-combobox]")) comboOpen(comboParts(event.target), false);
   });
 
+  function togglePlay(audio) {
+    if (audio.paused) {
+      var playing = audio.play();
+      if (playing && playing.catch) playing.catch(function () {});
+    } else {
+      audio.pause();
+    }
+  }
+
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(seconds || 0));
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  // The call page's player: play/pause, ±10 s, speed, and a seek bar of our own (the browser's
+  // collapses into a menu on a narrow phone). Without JavaScript the browser's controls stay.
+  function setUpPlayer(controls) {
+    var audio = document.getElementById(controls.getAttribute("data-player-controls"));
+    if (!audio || controls.dataset.ready) return;
+    controls.dataset.ready = "1";
+    var toggle = controls.querySelector("[data-player-action=toggle]");
+    var seek = controls.querySelector("[data-player-seek]");
+    var time = controls.querySelector("[data-player-time]");
+    var speeds = Array.from(controls.querySelectorAll("[data-player-speed]"));
+    var dragging = false;
+    audio.controls = false;
+    controls.hidden = false;
+
+    function duration() {
+      return isFinite(audio.duration) && audio.duration > 0 ? audio.duration : parseFloat(seek.max);
+    }
+    function show() {
+      var total = duration();
+      seek.max = String(Math.ceil(total));
+      if (!dragging) seek.value = String(Math.floor(audio.currentTime));
+      var text = clock(audio.currentTime) + " / " + clock(total);
+      time.textContent = text;
+      seek.setAttribute("aria-valuetext", clock(audio.currentTime) + " of " + clock(total));
+      toggle.textContent = audio.paused ? "Play" : "Pause";
+      toggle.setAttribute("aria-label", audio.paused ? "Play" : "Pause");
+    }
+    toggle.addEventListener("click", function () { togglePlay(audio); });
+    controls.querySelectorAll("[data-player-skip]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var to = audio.currentTime + parseFloat(button.getAttribute("data-player-skip"));
+        audio.currentTime = Math.min(Math.max(to, 0), duration());
+        show();
+      });
+    });
+    speeds.forEach(function (button) {
+      button.addEventListener("click", function () {
+        audio.playbackRate = parseFloat(button.getAttribute("data-player-speed"));
+        speeds.forEach(function (b) { b.setAttribute("aria-pressed", b === button ? "true" : "false"); });
+      });
+    });
+    seek.addEventListener("input", function () {
+      dragging = true;
+      time.textContent = clock(parseFloat(seek.value)) + " / " + clock(duration());
+    });
+    seek.addEventListener("change", function () {
+      dragging = false;
+      audio.currentTime = parseFloat(seek.value);
+      show();
+    });
+    ["timeupdate", "play", "pause", "loadedmetadata", "durationchange", "seeked"].forEach(function (name) {
+      audio.addEventListener(name, show);
+    });
+    show();
+  }
+
+  // Links to a moment of the recording (a comment's "at 1:05") seek in place when the player is here.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-seek]");
+    var audio = document.getElementById("call-audio");
+    if (!link || !audio || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    audio.currentTime = parseFloat(link.getAttribute("data-seek"));
+    history.replaceState(history.state, "", link.href);
+    var playing = audio.play();
+    if (playing && playing.catch) playing.catch(function () {});
+  });
+
+  // "Now" beside a comment's moment: the player's current position.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-comment-now]");
+    if (!button) return;
+    var audio = document.getElementById(button.getAttribute("data-player-for"));
+    var field = document.getElementById(button.getAttribute("data-comment-now"));
+    if (audio && field) field.value = clock(audio.currentTime);
+  });
+
   function init(root) {
+    root.querySelectorAll("[data-player-controls]").forEach(setUpPlayer);
+    root.querySelectorAll("[data-comment-now]").forEach(function (button) { button.hidden = false; });
     root.querySelectorAll("[data-player]").forEach(setUpTranscript);
     root.querySelectorAll("[data-tick-all]").forEach(function (box) { box.hidden = false; });
   }

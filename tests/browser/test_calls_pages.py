@@ -1,5 +1,6 @@
 """The calls pages in Chromium: filters that say what is wrong, Back and paging that keep the user's
-place, triage of a batch and of one call; keyboard only, no CSP violation."""
+place, triage of a batch and of one call, a search that forgives, the reviewer's player on a phone
+from a shared `?t=` link, comments; keyboard only, no CSP violation, axe-core at two sizes."""
 
 from __future__ import annotations
 
@@ -8,13 +9,18 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from calls.models import Call
-from tests.browser.test_staff_pages import sign_in
+from calls.models import Call, CallComment
+from tests.browser import test_staff_pages
+from tests.browser.conftest import wait_until
+from tests.browser.test_staff_pages import BURST, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+demo = test_staff_pages.demo  # a fixture: franchise A's calls, one with real audio and timed turns
 
 
 @pytest.fixture
@@ -111,4 +117,115 @@ def test_a_batch_is_marked_reviewed_and_one_call_needs_a_call_back(page: Page, l
     page.get_by_test_id("back-to-calls").click()
     expect(page).to_have_url(re.compile(r"/calls/\?state=reviewed$"))
     expect(rows).to_have_count(2)
+    assert csp_violations == []
+
+
+def test_calls_are_found_by_any_word_order_or_a_partial_phone(page: Page, live_server, demo, csp_violations):
+    sign_in(page, live_server.url, "alice")
+    page.goto(live_server.url + "/calls/")
+    search = page.get_by_label("Search transcripts")
+    rows = page.get_by_test_id("call-row")
+    for q in ["valve main", "main valve", "valves", "techncian", "555-0123", "(312) 555"]:
+        search.fill(q)
+        search.press("Enter")
+        expect(page.get_by_test_id("result-count")).to_have_text("1 call matches")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("Dana Flood")
+    expect(rows.first.locator("mark")).to_have_text(["312) 555"])
+    search.fill("pipe burst")
+    search.press("Enter")
+    expect(rows.first.locator("mark")).to_have_text(["Burst", "pipe"])
+    rows.first.get_by_role("link").click()
+    expect(page.locator(".turn.is-match mark").first).to_be_visible()
+    assert csp_violations == []
+
+
+def test_a_reviewer_listens_at_1_5x_from_a_shared_moment_on_a_phone(page: Page, live_server, demo, bob, csp_violations):
+    burst = demo["burst"]
+    CallComment.objects.create(call=burst, author=bob, at=20, text="Address given here.")
+    sign_in(page, live_server.url, "alice")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/calls/{burst.conversation_id}/?t=20")
+    audio = "document.querySelector('[data-testid=call-audio]')"
+    page.evaluate(f"{audio}.muted = true")
+    wait_until(page, f"{audio}.readyState >= 1 && {audio}.currentTime >= 19.5")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # The player's own controls replace the browser's; the seek bar has room on a phone.
+    expect(page.get_by_test_id("player-seek")).to_be_visible()
+    assert page.evaluate(f"!{audio}.controls")
+    assert page.get_by_test_id("player-seek").bounding_box()["width"] > 150
+    expect(page.get_by_test_id("player-seek")).to_have_value("20")
+
+    page.get_by_role("button", name="1.5×").click()
+    expect(page.get_by_role("button", name="1.5×")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate(f"{audio}.playbackRate") == 1.5
+    page.get_by_test_id("player-forward").click()
+    wait_until(page, f"{audio}.currentTime >= 29.5")
+    page.get_by_test_id("player-back").click()
+    wait_until(page, f"{audio}.currentTime < 25")
+    page.get_by_test_id("player-seek").fill("5")
+    wait_until(page, f"Math.abs({audio}.currentTime - 5) < 1")
+
+    # Keyboard: play, then Space on a focused transcript line pauses where it is (no jump to the line).
+    page.get_by_test_id("player-toggle").focus()
+    page.keyboard.press("Enter")
+    wait_until(page, f"!{audio}.paused")
+    line = page.get_by_test_id("transcript-turn").nth(len(BURST["turns"]) - 1)
+    line.focus()
+    page.keyboard.press(" ")
+    wait_until(page, f"{audio}.paused")
+    assert page.evaluate(f"{audio}.currentTime") < BURST["turns"][-1]["start"]
+    page.keyboard.press(" ")
+    wait_until(page, f"!{audio}.paused")
+    page.keyboard.press(" ")
+    wait_until(page, f"{audio}.paused")
+
+    # A comment at the moment the player is at; the shared one links back to its moment.
+    expect(page.get_by_test_id("call-comment")).to_have_count(1)
+    page.get_by_test_id("comment-text").fill("Mentions the insurer.")
+    page.get_by_role("button", name="Now").click()
+    expect(page.get_by_test_id("comment-at")).not_to_have_value("")
+    page.get_by_test_id("comment-add").click()
+    expect(page.get_by_test_id("call-comment")).to_have_count(2)
+    expect(page.get_by_test_id("call-comment").last).to_be_focused()
+    page.get_by_test_id("comment-moment").first.click()
+    wait_until(page, f"{audio}.currentTime >= 19.5")
+    page.evaluate(f"{audio}.pause()")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert csp_violations == []
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is (run under the page's CSP)."""
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(n['target'][0] for n in v['nodes'][:3])})"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize(
+    "size", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+)
+def test_the_calls_pages_pass_axe(page: Page, live_server, demo, bob, size, csp_violations):
+    burst = demo["burst"]
+    CallComment.objects.create(call=burst, author=bob, at=20, text="Address given here.")
+    page.set_viewport_size(size)
+    sign_in(page, live_server.url, "bob")
+    page.goto(live_server.url + "/calls/?q=valve&start=2026-06-10&end=2026-06-01")
+    expect(page.get_by_test_id("filter-error")).to_be_visible()
+    assert serious_violations(page) == []
+    page.goto(live_server.url + "/calls/?q=valve")
+    page.get_by_test_id("call-tick").first.check()
+    page.get_by_test_id("batch-apply").click()
+    expect(page.get_by_test_id("results-notice")).to_be_visible()
+    assert serious_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_test_id("call-row").first.get_by_role("link").click()
+    expect(page.get_by_test_id("player-seek")).to_be_visible()
+    expect(page.get_by_test_id("linked-contact")).to_be_visible()
+    assert serious_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert csp_violations == []
