@@ -75,6 +75,7 @@ def test_filters_say_what_is_wrong_and_keep_the_users_place(page: Page, live_ser
     page.keyboard.press("Enter")
     expect(rows).to_have_count(5)
     expect(page.locator("#results-summary")).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"  # visible
     assert page.evaluate("document.getElementById('call-results').getBoundingClientRect().top >= 0")
 
     # A call opened from there goes back to the same list: its filters and its page.
