@@ -20,6 +20,7 @@ from django.core.files import File
 from django.db import transaction
 
 from calls.models import Call, Recording
+from calls.queries import YEARS
 from franchises.models import Franchise, Location
 
 BATCH_SIZE = 1000
@@ -108,6 +109,8 @@ def _timestamp(value: Any, franchise: Franchise) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise BadCall(f"timestamp {value!r} is not ISO 8601", field="timestamp") from None
+    if moment.year not in YEARS:  # beyond them a zone applied leaves Python's datetime range (pages, admin)
+        raise BadCall(f"timestamp {value!r} must be in the years {YEARS.start}–{YEARS.stop - 1}", field="timestamp")
     # A time without an offset is read in the franchise's own time zone, as its staff would say it.
     return moment if moment.tzinfo else moment.replace(tzinfo=franchise.tzinfo)
 

@@ -151,6 +151,8 @@ def test_another_franchises_conversation_id_is_refused(client, franchise_a, fran
     [
         ({"timestamp": None}, "timestamp"),
         ({"timestamp": "last tuesday"}, "timestamp"),
+        ({"timestamp": "9999-12-31T23:59:59-12:00"}, "timestamp"),  # was a 500 (a zone applied overflows)
+        ({"timestamp": "0001-01-01T00:00:00Z"}, "timestamp"),  # was stored, and its page and the admin were 500s
         ({"duration": "three minutes"}, "duration"),
         ({"conversation_id": ""}, "conversation_id"),
         ({"transcript_turns": [{"speaker": "robot", "text": "hi"}]}, "transcript_turns[0].speaker"),
