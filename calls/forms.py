@@ -8,7 +8,7 @@ from datetime import date
 from django import forms
 
 from calls.models import Call
-from calls.queries import BadDateRange, CallFilters
+from calls.queries import YEARS, BadDateRange, CallFilters
 from calls.stats import MAX_DAYS, PRESET_DAYS, Period, hour_label
 from calls.triage import NOT_NEEDED_REASONS
 from config.errors import BadFilter
@@ -136,6 +136,11 @@ class DashboardPeriodForm(forms.Form):
             return data
         if not (start and end):
             raise forms.ValidationError("Pick both From and To for a period of your own.")
+        for name, day in (("start", start), ("end", end)):
+            if day.year not in YEARS:  # the call list's rule: far beyond, a day added leaves datetime's range
+                self.add_error(name, f"Pick a date in the years {YEARS.start}–{YEARS.stop - 1}.")
+        if self.errors:
+            return data
         if start > end:
             self.add_error("start", "From must be on or before To.")
         elif (end - start).days + 1 > MAX_DAYS:

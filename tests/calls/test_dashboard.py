@@ -150,6 +150,8 @@ def test_presets_end_today_in_the_franchises_zone(alice, franchise_a, make_call,
         ("start=2025-01-01&end=2026-06-08", "A period is 366 days at most."),
         ("start=2026-13-01&end=2026-06-08", "Enter a valid date."),
         ("days=12", "Select a valid choice."),
+        ("start=9999-12-30&end=9999-12-31", "Pick a date in the years 1900–2200."),  # were 500s
+        ("start=0001-01-01&end=0001-01-02", "Pick a date in the years 1900–2200."),
     ],
 )
 def test_a_period_that_cannot_be_is_a_400_with_the_reason(alice, query, reason, signed_in):
