@@ -33,6 +33,9 @@ def recording_response(
         )
     except StoreError:  # the object store refused us (credentials, bucket): ours to fix, not the client's
         return error_response(502, "storage_error", "Recording storage failed to answer.")
+    if response.status_code == 416:  # a Range outside the audio: say why, like every other refusal here
+        detail = f"The Range header asks for bytes outside the recording ({size} bytes)."
+        response = error_response(416, "range_not_satisfiable", detail, {"Content-Range": response["Content-Range"]})
     if download:
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"

@@ -79,12 +79,13 @@ def test_a_range_gets_206_with_exactly_those_bytes(api_a, recorded, header, firs
     assert body(response) == AUDIO[first : last + 1]
 
 
-@pytest.mark.parametrize("header", [f"bytes={len(AUDIO)}-", "bytes=500-100", "bytes=-0"])
-def test_an_unsatisfiable_range_is_a_416(api_a, recorded, header):
+@pytest.mark.parametrize("header", [f"bytes={len(AUDIO)}-", "bytes=500-100", "bytes=-0", "bytes=" + "9" * 5000 + "-"])
+def test_an_unsatisfiable_range_is_a_416_saying_why(api_a, recorded, header):
     response = api_a.get(f"/data/recordings/{recorded.conversation_id}", HTTP_RANGE=header)
 
     assert response.status_code == 416
     assert response["Content-Range"] == f"bytes */{len(AUDIO)}"
+    assert response.json()["code"] == "range_not_satisfiable"
 
 
 def test_a_range_it_cannot_read_sends_the_whole_file(api_a, recorded):
