@@ -129,12 +129,15 @@ def test_calls_are_found_by_any_word_order_or_a_partial_phone(page: Page, live_s
     for q in ["valve main", "main valve", "valves", "techncian", "555-0123", "(312) 555"]:
         search.fill(q)
         search.press("Enter")
+        # Every one of these finds the same call: wait for this query's answer, not the last one's.
+        expect(page).to_have_url(re.compile(re.escape("q=" + q.replace(" ", "%20")) + "$"))
         expect(page.get_by_test_id("result-count")).to_have_text("1 call matches")
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("Dana Flood")
     expect(rows.first.locator("mark")).to_have_text(["312) 555"])
     search.fill("pipe burst")
     search.press("Enter")
+    expect(page).to_have_url(re.compile(r"q=pipe%20burst$"))
     expect(rows.first.locator("mark")).to_have_text(["Burst", "pipe"])
     rows.first.get_by_role("link").click()
     expect(page.locator(".turn.is-match mark").first).to_be_visible()
