@@ -99,7 +99,9 @@ def test_on_the_demo_a_staff_member_fixes_a_callers_phone_and_merges_the_duplica
     expect(page.get_by_label("Phone", exact=True)).to_be_focused()
     page.get_by_label("Phone", exact=True).fill("(312) 555-7788")
     page.get_by_label("Phone", exact=True).press("Enter")
-    expect(page.get_by_test_id("contact-phone")).to_have_text("+13125557788")
+    # Shown as people write it, a tel: link to call it.
+    expect(page.get_by_test_id("contact-phone").get_by_role("link")).to_have_text("(312) 555-7788")
+    expect(page.get_by_test_id("contact-phone").get_by_role("link")).to_have_attribute("href", "tel:+13125557788")
     expect(page.get_by_test_id("details-edit")).to_be_focused()
     expect(page.get_by_test_id("contact-history")).to_contain_text("+13125557788")
 
@@ -114,15 +116,15 @@ def test_on_the_demo_a_staff_member_fixes_a_callers_phone_and_merges_the_duplica
     page.get_by_test_id("merge-confirm").click()
     expect(page).to_have_url(re.compile(rf"/contacts/{twin.pk}/$"))
     expect(page.get_by_test_id("merge-undo")).to_contain_text(f"#{original.pk}")
-    expect(page.get_by_test_id("contact-phone")).to_have_text("+13125557788")
-    expect(page.get_by_test_id("contact-other-phones")).to_contain_text(original.primary_phone)
+    expect(page.get_by_test_id("contact-phone")).to_have_text("(312) 555-7788")
+    expect(page.locator(f"[data-testid=contact-other-phones] a[href='tel:{original.primary_phone}']")).to_be_visible()
     expect(page.get_by_test_id("contact-details")).to_contain_text(original.primary_email)
     page.goto(f"{live_server.url}/contacts/{original.pk}/")
     expect(page).to_have_url(re.compile(rf"/contacts/{twin.pk}/$"))  # the merged record leads here
 
     page.get_by_test_id("merge-undo-button").click()
     expect(page).to_have_url(re.compile(rf"/contacts/{original.pk}/$"))
-    expect(page.get_by_test_id("contact-phone")).to_have_text(original.primary_phone)
+    expect(page.locator(f"[data-testid=contact-phone] a[href='tel:{original.primary_phone}']")).to_be_visible()
     assert csp_violations == []
 
 
