@@ -67,6 +67,16 @@ def test_a_staff_member_works_the_demo_calls(page: Page, live_server, csp_violat
     expect(page.get_by_test_id("results-notice")).to_have_text("3 calls marked reviewed.")
     assert set(reviewed()) - before == set(ticked)
 
+    # The dashboard's "waiting for a call-back" count opens exactly those calls.
+    page.goto(live_server.url + "/")
+    waiting = page.get_by_test_id("state-needs_callback")
+    count = int(waiting.get_by_test_id("state-count").inner_text())
+    assert count
+    waiting.click()
+    expect(page.get_by_test_id("result-count")).to_have_text(count_text(count))
+    states = page.get_by_test_id("call-row").get_by_test_id("call-state")
+    expect(states).to_have_text(["Needs call-back"] * min(count, states.count()))
+
     # A shared moment of a call, on a phone, at 1.5×.
     page.set_viewport_size({"width": 390, "height": 844})
     shared = next(c for c in calls if c.duration > 20 and hasattr(c, "recording"))
