@@ -46,7 +46,10 @@ DIALOGUES: dict[str, list[tuple[str, str]]] = {
         ("caller", "Also, the fans are quite loud. Is it okay to turn them off at night?"),
         ("agent", "Please keep them running. Turning them off can add a day or two to the drying time."),
         ("caller", "Alright. And the dehumidifier is full of water. Should I empty it?"),
-        ("agent", "It should drain by itself through the hose into the sink. If the hose came loose, you can empty it."),
+        (
+            "agent",
+            "It should drain by itself through the hose into the sink. If the hose came loose, you can empty it.",
+        ),
         ("caller", "I will check the hose. How many more days do you think it will take?"),
         ("agent", "Usually three to five days for a kitchen. The readings tomorrow will tell us more."),
         ("caller", "Okay. Will someone look at the cabinets too? The bottom panels are swollen."),
