@@ -128,6 +128,14 @@ def test_pages_send_a_strict_csp_and_load_htmx_from_our_origin(alice, signed_in)
     assert "<script>" not in response.content.decode()
 
 
+def test_with_debug_on_an_htmx_error_answer_is_still_swapped_into_its_target(alice, signed_in, settings):
+    """django-htmx's debug helper (loaded by its {% htmx_script %} when DEBUG is on, as under make run)
+    replaces the whole document with any 400 answer: every inline validation error wiped the page."""
+    settings.DEBUG = True
+    page = signed_in(alice).get("/calls/").content.decode()
+    assert "django-htmx.js" not in page and "data-debug" not in page
+
+
 # --- API tokens ---------------------------------------------------------------------------------
 
 
