@@ -104,9 +104,10 @@ def terms(query: str) -> list[Term]:
         if len(digits) >= MIN_PHONE_DIGITS:
             found.append(Term(text=match.group().strip().lower(), digits=digits))
             rest = rest.replace(match.group(), " ", 1)
-    for word in WORD.findall(rest.lower()):
-        if len(word) > 1 and all(t.text != word for t in found):
-            found.append(Term(text=word, patterns=_variants(word)))
+    words = [w for w in dict.fromkeys(WORD.findall(rest.lower())) if len(w) > 1 and all(t.text != w for t in found)]
+    # A short word ("in", "no", "dr") beside longer ones says little; alone, it is looked for as it is.
+    longer = [w for w in words if _variants(w)]
+    found += [Term(text=w, patterns=_variants(w) or (w,)) for w in longer or words]
     return found[:MAX_TERMS]
 
 
