@@ -138,7 +138,7 @@ class ContactForm(forms.Form):
         was_dnc = bool(self.contact and self.contact.do_not_call)
         if data.get("do_not_call") and not was_dnc and not (data.get("dnc_reason") or "").strip():
             self.add_error("dnc_reason", "Say why this contact must not be called (it is kept in the history).")
-        if self.contact is None and not any(
+        if not any(
             data.get(name)
             for name in ("first_name", "last_name", "organization_name", "primary_phone", "primary_email")
         ):

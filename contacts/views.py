@@ -28,6 +28,7 @@ from contacts.merges import MergeRefused, contact_merge_undo, contacts_merge
 from contacts.models import Contact, ContactChange, ContactMerge, Tag
 from contacts.services import (
     BadContactPhone,
+    BadCountry,
     PhoneTaken,
     StaleEdit,
     TagAlreadyOn,
@@ -167,8 +168,11 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
     return render(request, "contacts/detail.html", context)
 
 
-def _phone_error(form: ContactForm, exc: BadContactPhone | PhoneTaken, franchise) -> None:
-    """The phone rules' refusal as an error on the field, naming (and linking) the other contact."""
+def _phone_error(form: ContactForm, exc: BadContactPhone | PhoneTaken | BadCountry, franchise) -> None:
+    """The contact rules' refusal as an error on its field; a phone taken names (and links) the other contact."""
+    if isinstance(exc, BadCountry):  # two letters as typed, more once upper-cased ("ßß" is "SSSS")
+        form.add_error("addr_country", "Give a two-letter country code, e.g. US.")
+        return
     if isinstance(exc, BadContactPhone):
         what = "phone" if exc.field == "primary_phone" else "one of these phones"
         form.add_error(exc.field, f"This is not a {what} we can read: give the area code, or +country code.")
@@ -208,7 +212,7 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
                 reason=reason,
                 seen=form.cleaned_data["seen"] or None,
             )
-        except (BadContactPhone, PhoneTaken) as exc:
+        except (BadContactPhone, PhoneTaken, BadCountry) as exc:
             _phone_error(form, exc, request.workspace.franchise)
         except StaleEdit:
             contact.refresh_from_db()
@@ -378,7 +382,7 @@ def contact_new(request: HttpRequest) -> HttpResponse:
                 reason=reason,
                 **changes,
             )
-        except (BadContactPhone, PhoneTaken) as exc:
+        except (BadContactPhone, PhoneTaken, BadCountry) as exc:
             _phone_error(form, exc, franchise)
         else:
             return redirect("contacts:detail", contact_id=contact.pk)

@@ -89,6 +89,7 @@ def test_a_phone_of_another_contact_is_a_field_error_naming_and_linking_it(alice
         ("primary_email", "not-an-email"),
         ("alternate_emails", "a@b.co\nnope"),
         ("addr_country", "USA"),
+        ("addr_country", "ßß"),  # two letters, four once upper-cased: was a 500
     ],
 )
 def test_bad_input_is_a_400_beside_the_field_and_changes_nothing(alice, dana, signed_in, field, value):
@@ -222,6 +223,15 @@ def test_a_contact_typed_in_from_the_list_needs_a_name_phone_or_email(bob, signe
     assert empty.status_code == 400 and b"at least a name, an organization, a phone or an email" in empty.content
     assert client.post("/contacts/new/", {"organization_name": "Acme Rentals"}).status_code == 302
     assert Contact.objects.get().display_name == "Acme Rentals"
+    assert client.post("/contacts/new/", {"last_name": "Ng", "addr_country": "ßß"}).status_code == 400
+
+
+def test_an_edit_may_not_leave_a_contact_with_no_name_phone_or_email(alice, dana, signed_in):
+    blank = details(dana, first_name="", last_name="", primary_phone="", alternate_phones="")
+    response = signed_in(alice).post(f"/contacts/{dana.pk}/edit", blank)
+    assert response.status_code == 400 and b"at least a name, an organization, a phone or an email" in response.content
+    dana.refresh_from_db()
+    assert (dana.first_name, dana.primary_phone) == ("Dana", "+13125550100")
 
 
 @pytest.mark.parametrize(
