@@ -134,12 +134,14 @@ def call_state_batch(request: HttpRequest) -> HttpResponse:
     """Put the calls ticked in the list in one triage state, then show the list as it was (its
     filters and page come in `list`), saying what changed."""
     form = CallBatchStateForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest(" ".join(m for ms in form.errors.values() for m in ms))
+    params = QueryDict(request.POST.get("list", ""))
+    if not form.is_valid():  # the list stays as it was, saying why ("Tick at least one call.")
+        response = _list_response(request, params, notice=" ".join(m for ms in form.errors.values() for m in ms))
+        response.status_code = 400
+        return response
     calls = calls_for_user(request, form.cleaned_data["calls"])
     state = Call.State(form.cleaned_data["state"])
     changed = call_state_set(calls=calls, state=state, by=request.user, reason=form.cleaned_data["reason"])
-    params = QueryDict(request.POST.get("list", ""))
     if not request.htmx:
         return redirect(reverse("calls:list") + ("?" + params.urlencode() if params else ""))
     ticked = len(form.cleaned_data["calls"])

@@ -58,6 +58,16 @@ def test_htmx_gets_the_list_back_saying_what_changed(alice, franchise_a, make_ca
     assert row_ids(response) == []  # the list of new calls, now empty
 
 
+def test_applying_with_nothing_ticked_keeps_the_list_and_says_why(alice, franchise_a, make_call, signed_in):
+    call = make_call(franchise_a)
+    response = signed_in(alice).post(
+        "/calls/state/", {"state": "reviewed", "list": "state=new"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 400 and "<html" not in response.content.decode()
+    assert "Tick at least one call." in response.content.decode()
+    assert row_ids(response) == [call.conversation_id]  # the list as it was
+
+
 def test_a_call_not_needed_keeps_its_reason(bob, franchise_a, make_call, signed_in):
     call = make_call(franchise_a)
     signed_in(bob).post("/calls/state/", {"calls": [call.conversation_id], "state": "not_needed", "reason": "spam"})
