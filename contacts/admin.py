@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html_join
 
+from calls import search
 from calls.queries import call_stats
 from contacts.crm.connections import CrmConnectionError, crm_connection_save, crm_connection_test
 from contacts.models import Contact, ContactChange, ContactPhone, CrmConnection, CrmSyncRun, Tag
@@ -82,9 +83,28 @@ class ContactForm(forms.ModelForm):
         return data
 
 
+class PhoneFragmentSearch:
+    """The fields of `search_fields`, or a phone fragment written any way ("555-1023", "(312) 555")
+    within `phone_field`: the staff pages' search rule for phones (calls.search)."""
+
+    phone_field = ""
+
+    def get_search_results(self, request, queryset, search_term: str):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = [term.digits for term in search.terms(search_term) if term.digits]
+        if digits:
+            found = queryset
+            for fragment in digits:
+                found = found.filter(**{f"{self.phone_field}__contains": fragment})
+            results |= found
+            may_have_duplicates = may_have_duplicates or "__" in self.phone_field
+        return results, may_have_duplicates
+
+
 @admin.register(Contact)
-class ContactAdmin(ScopedAdmin):
+class ContactAdmin(PhoneFragmentSearch, ScopedAdmin):
     form = ContactForm
+    phone_field = "phone_rows__number"
     list_display = [
         "display_name",
         "primary_phone",
@@ -207,7 +227,8 @@ class ContactAdmin(ScopedAdmin):
 
 
 @admin.register(ContactPhone)
-class ContactPhoneAdmin(DependentRowAdmin):
+class ContactPhoneAdmin(PhoneFragmentSearch, DependentRowAdmin):
+    phone_field = "number"
     parent_field = "contact"
     list_display = ["number", "contact", "is_primary", "franchise"]
     list_filter = [("franchise", admin.RelatedOnlyFieldListFilter), "is_primary"]
