@@ -28,6 +28,10 @@ echo "  Breesy desk is starting at http://$HOST:$PORT/  (admin: http://$HOST:$PO
 "$BIN/python" manage.py demo_login 2>/dev/null | sed 's/^/  /' || true
 echo "  The job worker (django-q2) and the fakes run beside it. Ctrl-C stops them all."
 echo "  Post a signed call to the webhook, audio included: $BIN/python manage.py send_demo_call --url $SITE_URL"
+# Commands run from another shell (link_phoneburner, crm_sync, reconcile_dial_sessions) need the
+# settings this script gives its own parts, or they would call the real PhoneBurner and refuse the fakes.
+echo "  Commands in another shell talk to these fakes after:"
+echo "    export OUTBOUND_ALLOWED_HOSTS=$OUTBOUND_ALLOWED_HOSTS SITE_URL=$SITE_URL PHONEBURNER_BASE_URL=$PHONEBURNER_BASE_URL"
 echo
 
 # The worker starts after the banner so its start-up log does not split the URL from the login.
