@@ -231,6 +231,17 @@ def dial_session_launch(
     return Launched(session=session, redirect_url=launched.redirect_url, gate=gate)
 
 
+def dial_session_end(*, session: DialSession) -> bool:
+    """End a session that is still open: the contacts it has not called are free to be dialled
+    again at once (the gate holds them for 12 hours otherwise). Its callbacks still land: calls
+    PhoneBurner reports later are kept. False when it had already ended or failed."""
+    open_states = [DialSession.Status.PENDING, DialSession.Status.LAUNCHED]
+    ended = DialSession.objects.filter(pk=session.pk, status__in=open_states).update(
+        status=DialSession.Status.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    return bool(ended)
+
+
 def _fail(session: DialSession, reason: str) -> None:
     session.status = DialSession.Status.FAILED
     session.error = reason

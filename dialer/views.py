@@ -25,7 +25,7 @@ from contacts.models import Contact
 from dialer import queries
 from dialer.callbacks import callback_begin, callback_contact_displayed, callback_done, session_for_callback
 from dialer.forms import DialSettingsForm, LaunchForm, PhoneBurnerTokenForm, QueueFilterForm, QueueSettingsForm
-from dialer.gate import dial_gate
+from dialer.gate import OPEN_SESSION, dial_gate
 from dialer.models import DialerSettings, DialSession, PhoneBurnerAccount
 from dialer.outcomes import queue_count_key
 from dialer.phoneburner.client import PhoneBurnerError
@@ -36,6 +36,7 @@ from dialer.services import (
     NobodyToDial,
     NotLinked,
     contacts_for_calls,
+    dial_session_end,
     dial_session_launch,
     phoneburner_account_link,
     phoneburner_account_unlink,
@@ -242,6 +243,7 @@ def _dialog_context(request, form, dialable, excluded, calls, problem: str | Non
         "form": form,
         "dialable": dialable,
         "excluded": excluded,
+        "open_session_held": any(e.reason == OPEN_SESSION for e in excluded),
         "new_callers": calls,
         "count": len(dialable) + len(calls),
         "linked": linked,
@@ -285,6 +287,15 @@ def session_detail(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
         "contacts": session.contacts.order_by("id"),
     }
     return render(request, "dialer/session.html", context)
+
+
+@require_POST
+@staff_view
+def session_end(request: HttpRequest, session_id: uuid.UUID) -> HttpResponse:
+    """End an open session (someone dialled part of the queue and stopped): whoever it did not
+    reach can be dialled again, by anyone, now."""
+    dial_session_end(session=get_session_for_user(request, session_id))
+    return redirect("dialer:session", session_id=session_id)
 
 
 # --- Owners' dial settings and the team's usage ---------------------------------------------------

@@ -140,6 +140,7 @@ def test_a_contact_already_in_an_open_session_is_not_dialled_twice(
     launched(alice, [ann])
     html = signed_in(alice).get(f"/dialer/new/?contact={ann.pk}&contact={bo.pk}").content.decode()
     assert 'Ann Lee</a>: <span class="pill pill--warn">Already in an open dial session</span>' in html
+    assert "End it on its page" in html
     second, _ = launched(alice, [ann, bo])
     assert list(second.contacts.all()) == [bo]
     assert second.excluded == [{"contact": ann.pk, "name": "Ann Lee", "reason": "Already in an open dial session"}]

@@ -141,3 +141,23 @@ def test_the_admin_lists_the_stock_dispositions_to_edit(franchise_a, alice, sign
         franchise=franchise_a, disposition="Do Not Call", family="do_not_call"
     ).exists()
     assert "Left Message" in page.content.decode()
+
+
+def test_ending_an_open_session_frees_whoever_it_did_not_call(franchise_a, alice, bob, carol, make_contact, signed_in):
+    from dialer.gate import dial_gate
+
+    ann = make_contact(franchise_a, "Ann Lee")
+    session = DialSession.objects.create(franchise=franchise_a, created_by=alice, status=DialSession.Status.LAUNCHED)
+    session.contacts.set([ann])
+    assert dial_gate(franchise=franchise_a, contacts=[ann]).excluded  # held by the open session
+    url = f"/dialer/sessions/{session.pk}/end/"
+    assert signed_in(carol).post(url).status_code == 404  # another franchise's
+    assert signed_in(bob).get(url).status_code == 405
+    assert 'data-testid="session-end"' in signed_in(bob).get(f"/dialer/sessions/{session.pk}/").content.decode()
+
+    response = signed_in(bob).post(url)  # a colleague ends it
+    assert response.status_code == 302 and response["Location"] == f"/dialer/sessions/{session.pk}/"
+    session.refresh_from_db()
+    assert session.status == DialSession.Status.FINISHED and session.finished_at
+    assert dial_gate(franchise=franchise_a, contacts=[ann]).excluded == []
+    assert 'data-testid="session-end"' not in signed_in(bob).get(response["Location"]).content.decode()
