@@ -115,6 +115,15 @@ def test_a_batch_is_marked_reviewed_and_one_call_needs_a_call_back(page: Page, l
     expect(page.get_by_test_id("call-state")).to_have_text("Needs call-back")
     expect(page.get_by_test_id("call-state-changed")).to_contain_text("by bob")
     expect(page.locator("#call-state")).to_be_focused()
+
+    # The category corrected: the panel says so, the header shows it.
+    category = page.get_by_test_id("call-category").inner_text()
+    other = "Job update" if category == "Billing" else "Billing"
+    page.get_by_label("Correct the category").select_option(label=other)
+    page.get_by_role("button", name="Save category").click()
+    expect(page.locator("#category-status")).to_have_text(f"Category changed to {other}.")
+    expect(page.locator("#category-status")).to_be_focused()
+    expect(page.get_by_test_id("call-category")).to_have_text(other)
     page.get_by_test_id("back-to-calls").click()
     expect(page).to_have_url(re.compile(r"/calls/\?state=reviewed$"))
     expect(rows).to_have_count(2)

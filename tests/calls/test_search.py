@@ -123,3 +123,13 @@ def test_the_trigram_index_answers_the_search(franchise_a, burst):
         cursor.execute("SET enable_seqscan = on")
     assert "gin_trgm_ops" in indexdef
     assert "call_search_trgm" in plan, plan
+
+
+def test_a_count_past_the_cap_says_more_than(alice, franchise_a, make_call, signed_in, monkeypatch):
+    from calls import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_call(franchise_a)
+    page = signed_in(alice).get("/calls/").content.decode()
+    assert re.search(r'data-testid="result-count">More than 2 calls match<', page)

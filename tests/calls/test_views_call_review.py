@@ -49,14 +49,20 @@ def test_htmx_gets_the_comments_back_or_the_reason_they_were_refused(bob, call, 
 
 def test_the_category_is_corrected_to_one_the_franchise_uses(alice, franchise_a, make_call, call, signed_in):
     make_call(franchise_a, call_category="water_damage")
+    make_call(franchise_a, call_category="billing")
     client = signed_in(alice)
     url = f"/calls/{call.conversation_id}/category"
     assert client.post(url, {"category": "water_damage"}).status_code == 302
     call.refresh_from_db()
     assert call.call_category == "water_damage"
+    back = client.post(url, {"category": "billing"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Category changed to Billing." in back
+    assert (
+        '<dd id="call-category" data-testid="call-category" hx-swap-oob="true">Billing</dd>' in back
+    )  # the header too
     assert client.post(url, {"category": "made_up"}, headers={"HX-Request": "true"}).status_code == 400
     call.refresh_from_db()
-    assert call.call_category == "water_damage"
+    assert call.call_category == "billing"
 
 
 @pytest.mark.parametrize("path", ["comments", "category"])
