@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from contacts.models import Contact, Tag
 from contacts.services import contact_upsert
 from demo.seed import DEMO_USERNAME, demo_password, demo_seed
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, wait_until
 from tests.browser.test_staff_pages import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,6 +25,10 @@ def dana(franchise_a, bob):
     for name in ("Commercial", "Water damage", "VIP customer"):
         Tag.objects.create(franchise=franchise_a, name=name)
     return contact
+
+
+def settled(page: Page) -> None:
+    wait_until(page, "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def test_the_tag_field_adds_what_is_highlighted_and_keeps_focus(page: Page, live_server, dana, csp_violations):
@@ -55,10 +59,14 @@ def test_the_tag_field_adds_what_is_highlighted_and_keeps_focus(page: Page, live
     expect(editor.get_by_test_id("tag-input")).to_be_focused()  # still in the field, to type another
 
     # Removing a chip by keyboard leaves focus on the next chip's remove button, then the field.
+    # (Each key waits until htmx has settled the last swap, as a person's next key press would.)
+    settled(page)
     editor.get_by_role("button", name="Remove Roof from contact tags").press("Enter")
     expect(editor.get_by_role("button", name="Remove VIP from contact tags")).to_be_focused()
+    settled(page)
     page.keyboard.press("Enter")
     expect(editor.get_by_role("button", name="Remove Commercial from contact tags")).to_be_focused()
+    settled(page)
     page.keyboard.press("Enter")
     expect(editor.get_by_test_id("tag-chip")).to_have_count(0)
     expect(editor.get_by_test_id("tag-input")).to_be_focused()
