@@ -178,8 +178,10 @@ def call_from_data(
     if not isinstance(data, dict):
         raise BadCall("each line must be a JSON object")
     conversation_id = data.get("conversation_id")
-    if not isinstance(conversation_id, str) or not conversation_id.strip():
+    if conversation_id is None or conversation_id == "":
         raise BadCall("conversation_id is required", field="conversation_id")
+    if not isinstance(conversation_id, str) or not conversation_id.strip():
+        raise BadCall("conversation_id must be a non-blank string", field="conversation_id")
     if len(conversation_id) > 100:
         raise BadCall("conversation_id is longer than 100 characters", field="conversation_id")
 

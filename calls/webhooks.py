@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from django.db import IntegrityError, transaction
@@ -149,11 +150,21 @@ def _rejection(status: int, code: str, detail: str, field: str | None = None) ->
     return Receipt(status, body)
 
 
+def _fetchable(url: str) -> bool:
+    """An http(s) address with a host and a port that can be (an impossible one would be retried for hours)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 — raises ValueError for a port out of range or not a number
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def _source_url(data: dict[str, Any]) -> str | None:
     url = data.get("recording_source_url")
     if url in (None, ""):
         return None
-    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or not url.lower().startswith(("http://", "https://")):
+    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH or not _fetchable(url):
         raise BadCall(
             f"recording_source_url must be an http(s) address of at most {MAX_URL_LENGTH} characters",
             field="recording_source_url",

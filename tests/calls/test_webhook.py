@@ -159,6 +159,9 @@ def test_another_franchises_conversation_id_is_refused(client, franchise_a, fran
         ({"real_estate": {"address": ["a list"]}}, "real_estate.address"),
         ({"location": "Nowhere"}, "location"),
         ({"recording_source_url": "ftp://audio.example.com/a.mp3"}, "recording_source_url"),
+        ({"recording_source_url": "http://127.0.0.1:99999/a.mp3"}, "recording_source_url"),  # no such port
+        ({"recording_source_url": "https:///a.mp3"}, "recording_source_url"),  # no host
+        ({"conversation_id": 12345}, "conversation_id"),
         ({"recording_file": "../../etc/passwd"}, "recording_file"),
     ],
 )
