@@ -135,26 +135,24 @@ def _ids(values: list[str]) -> list[int]:
     return ids
 
 
+def _franchise_rows(model, franchise, ids: list[int]) -> list:
+    """The franchise's rows of `model` with these ids, in their order; an id of any other is a 404."""
+    found = model.objects.filter(franchise=franchise, pk__in=ids).in_bulk() if ids else {}
+    if len(found) != len(ids):
+        raise Http404(f"No such {model._meta.verbose_name}")
+    return [found[pk] for pk in ids]
+
+
 def _callers(request: HttpRequest, franchise) -> tuple[list[Contact], list[Call]]:
     """Who the dialog was asked to dial: `contact=ID`…, `tag=NAME`, `call=ID`…, or `queue=1` with
     the queue's filters. Another franchise's contact or call is a 404."""
     source = request.GET
     contacts: list[Contact] = []
     calls: list[Call] = []
-    contact_ids = _ids(source.getlist("contact"))
-    if contact_ids:
-        found = Contact.objects.filter(franchise=franchise, pk__in=contact_ids).in_bulk()
-        if len(found) != len(contact_ids):
-            raise Http404("No such contact")
-        contacts += [found[pk] for pk in contact_ids]
+    contacts += _franchise_rows(Contact, franchise, _ids(source.getlist("contact")))
     if source.get("tag"):
         contacts += Contact.objects.filter(franchise=franchise, tags__name__iexact=source["tag"]).order_by("id")
-    call_ids = _ids(source.getlist("call"))
-    if call_ids:
-        found_calls = Call.objects.filter(franchise=franchise, pk__in=call_ids).in_bulk()
-        if len(found_calls) != len(call_ids):
-            raise Http404("No such call")
-        calls += [found_calls[pk] for pk in call_ids]
+    calls += _franchise_rows(Call, franchise, _ids(source.getlist("call")))
     if source.get("queue") == "1":
         chosen = queries.dialer_settings(franchise)
         _, filters = _queue_filters(request, franchise, chosen)
@@ -202,13 +200,10 @@ def _launch_post(request: HttpRequest, franchise) -> HttpResponse:
     if not form.is_valid():
         return render(request, "dialer/launch.html", _dialog_context(request, form, [], [], []), status=400)
     data = form.cleaned_data
-    found = Contact.objects.filter(franchise=franchise, pk__in=data["contact"]).in_bulk()
-    calls = Call.objects.filter(franchise=franchise, pk__in=data["call"]).in_bulk()
-    if len(found) != len(data["contact"]) or len(calls) != len(data["call"]):
-        raise Http404("No such contact or call")
-    contacts = [found[pk] for pk in data["contact"]]
+    contacts = _franchise_rows(Contact, franchise, data["contact"])
+    calls = _franchise_rows(Call, franchise, data["call"])
     contacts += [
-        c for c in contacts_for_calls(franchise=franchise, user=request.user, calls=calls.values()) if c not in contacts
+        c for c in contacts_for_calls(franchise=franchise, user=request.user, calls=calls) if c not in contacts
     ]
     try:
         launched = dial_session_launch(
