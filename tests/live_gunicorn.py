@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,3 +67,25 @@ def gunicorn_servers() -> Iterator:
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def command_first_line(*argv: str, **env: str) -> tuple[str, int]:
+    """Start `manage.py *argv` (a fake server's command) on the test database with `env` added, read the
+    first line it prints, stop it; (the line, exit code)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url(),
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+        **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = process.stdout.readline()
+    finally:
+        process.terminate()
+        returncode = process.wait(timeout=20)
+    return line.rstrip(), returncode

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 
 from contacts.models import CrmConnection
 from demo.seed import FRANCHISE_NAME
 from franchises.models import Franchise
-from tests.live_gunicorn import ROOT, database_url
+from tests.live_gunicorn import command_first_line
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def first_line(*options: str) -> tuple[str, int]:
     """Start demo_crm on the test database, read what it prints, stop it; (the line, exit code)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url(),
-        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
-        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-    }
-    command = [sys.executable, "manage.py", "demo_crm", "--contacts", "40", *options]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-    finally:
-        process.terminate()
-        returncode = process.wait(timeout=20)
-    return line.rstrip(), returncode
+    return command_first_line("demo_crm", "--contacts", "40", *options)
 
 
 def test_it_serves_a_fake_crm_and_connects_the_demo_franchise_to_it():

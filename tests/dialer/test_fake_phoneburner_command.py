@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
-from django.conf import settings
 
 from dialer.models import PhoneBurnerAccount
-from tests.live_gunicorn import ROOT, database_url
+from tests.live_gunicorn import command_first_line
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def first_line(*options: str) -> tuple[str, int]:
     """Start fake_phoneburner on the test database, read what it prints, stop it; (the line, exit code)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url(),
-        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
-        "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-        "PHONEBURNER_BASE_URL": "https://www.phoneburner.com",
-    }
-    command = [sys.executable, "manage.py", "fake_phoneburner", "--port", "0", *options]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-    finally:
-        process.terminate()
-        returncode = process.wait(timeout=20)
-    return line.rstrip(), returncode
+    return command_first_line(
+        "fake_phoneburner", "--port", "0", *options, PHONEBURNER_BASE_URL="https://www.phoneburner.com"
+    )
 
 
 def test_it_links_the_user_to_itself_and_says_where_the_app_must_point(alice):
