@@ -140,9 +140,12 @@
 
   // After a swap, focus goes where the user's eyes go: the first field with an error, else the
   // element the server marked (the new notes box, the next chip after a removal, the tag field).
+  // Never away from a field the user has since started typing in elsewhere on the page.
   document.addEventListener("htmx:afterSettle", function (event) {
     var root = event.detail.elt;
     if (!root || !root.querySelector) return;
+    var active = document.activeElement;
+    if (active && !root.contains(active) && active.matches("input, textarea, select, [contenteditable]")) return;
     var target = root.querySelector("[aria-invalid='true']") || root.querySelector("[data-focus-after-swap]");
     if (target) target.focus();
   });

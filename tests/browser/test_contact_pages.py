@@ -155,3 +155,24 @@ def test_contact_pages_fit_the_screen_and_pass_axe(page: Page, live_server, dana
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
         assert axe_violations(page) == [], path
     assert csp_violations == []
+
+
+def test_a_slow_save_never_takes_the_caret_from_a_field_the_user_moved_to(page: Page, live_server, dana):
+    sign_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/contacts/{dana.pk}/")
+    held = []  # the contact-tag save, held until the test lets it through
+    page.route(re.compile(r"/contacts/\d+/tags/add$"), lambda route: held.append(route))
+
+    tags = page.locator("#tag-editor-tags")
+    tags.get_by_test_id("tag-input").fill("Commercial")
+    tags.get_by_test_id("tag-add").click()
+    wait_until(page, "document.querySelector('.htmx-request') !== null")
+    primary = page.locator("#tag-editor-primary_contact_tags").get_by_test_id("tag-input")
+    primary.fill("Land")  # while that save is on its way, the user goes on in the next editor
+
+    held[0].continue_()
+    expect(tags.get_by_test_id("tag-chip")).to_have_count(3)
+    settled(page)
+    expect(primary).to_be_focused()
+    page.keyboard.type("lord")
+    expect(primary).to_have_value("Landlord")
