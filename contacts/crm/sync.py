@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -389,33 +389,41 @@ class _Page:
             self._known(contact, waiting.record.id, [t.name for t in waiting.item.tags])
             self.outcomes.append((waiting.record.id, "created", ""))
 
-    def _create_safely(self, record: CrmContact, values: dict[str, Any]) -> tuple[str, str]:
-        """Insert one new contact on its own (after the page's bulk insert met a phone taken
-        meanwhile): a second try without that phone, then skipped with the reason."""
+    def _twice(self, record: CrmContact, store: Callable[[int], tuple[str, str]]) -> tuple[str, str]:
+        """`store(attempt)` writes one record and says how it went. A phone another writer took
+        meanwhile stays with them: `store` gets a second try (the phones still free are looked up
+        again), then the record is skipped with the reason; so is a record the database refuses."""
         for attempt in range(2):
             self.warnings.pop(record.id, None)
-            item = self._new_contact(record, values)  # again: the phones still free may have changed
             try:
-                with transaction.atomic():
-                    contact = contact_create_many(
-                        franchise=self.franchise, new=[item], source=ContactChange.Source.CRM, reason=self.reason
-                    )[0]
+                return store(attempt)
             except PhoneTaken as taken:
-                self.phone_owner[taken.number] = taken.contact_id  # look again; the phone stays there
+                self.phone_owner[taken.number] = taken.contact_id
                 if attempt == 1:
                     return "skipped", f"could not be stored: {taken}"
-                continue
             except (DatabaseError, ValueError) as exc:
                 return "skipped", f"could not be stored: {exc.__class__.__name__}: {exc}"
-            self._known(contact, record.id, [t.name for t in item.tags])
-            return "created", ""
         raise AssertionError("unreachable")
 
+    def _create_safely(self, record: CrmContact, values: dict[str, Any]) -> tuple[str, str]:
+        """Insert one new contact on its own (after the page's bulk insert met a phone taken meanwhile)."""
+
+        def store(attempt: int) -> tuple[str, str]:
+            item = self._new_contact(record, values)
+            with transaction.atomic():
+                contact = contact_create_many(
+                    franchise=self.franchise, new=[item], source=ContactChange.Source.CRM, reason=self.reason
+                )[0]
+            self._known(contact, record.id, [t.name for t in item.tags])
+            return "created", ""
+
+        return self._twice(record, store)
+
     def _update_safely(self, record: CrmContact, values: dict[str, Any], contact: Contact) -> tuple[str, str]:
-        """Merge the record into its contact here (the conflict rule) and link them; a phone taken
-        meanwhile gets a second try without it, then the record is skipped with the reason."""
-        for attempt in range(2):
-            self.warnings.pop(record.id, None)
+        """Merge the record into its contact here (the conflict rule) and link them."""
+
+        def store(attempt: int) -> tuple[str, str]:
+            nonlocal contact
             if attempt:  # the first try's rolled-back writes may linger on the instance
                 contact.refresh_from_db()
                 self.tags[contact.pk] = list(contact.tags.values_list("name", flat=True))
@@ -430,26 +438,20 @@ class _Page:
             if not changes and not newly_linked and contact.crm_updated_at == record.updated_at:
                 if contact.crm_base != base:  # the CRM re-sent it: only the memory of what it sent moves
                     contact.crm_base = base
-                    contact.save(update_fields=["crm_base"])
+                    with transaction.atomic():
+                        contact.save(update_fields=["crm_base"])
                 self._known(contact, record.id, self.tags[contact.pk])
                 return "unchanged", ""
-            try:
-                with transaction.atomic():
-                    if changes:
-                        contact = self._write(contact, changes)
-                    base["here"] = contact_values(contact, tag_names=self.tags[contact.pk])
-                    contact.crm_id, contact.crm_updated_at, contact.crm_base = record.id, record.updated_at, base
-                    contact.save(update_fields=["crm_id", "crm_updated_at", "crm_base"])
-            except PhoneTaken as taken:
-                self.phone_owner[taken.number] = taken.contact_id  # look again; the phone stays there
-                if attempt == 1:
-                    return "skipped", f"could not be stored: {taken}"
-                continue
-            except (DatabaseError, ValueError) as exc:
-                return "skipped", f"could not be stored: {exc.__class__.__name__}: {exc}"
+            with transaction.atomic():
+                if changes:
+                    contact = self._write(contact, changes)
+                base["here"] = contact_values(contact, tag_names=self.tags[contact.pk])
+                contact.crm_id, contact.crm_updated_at, contact.crm_base = record.id, record.updated_at, base
+                contact.save(update_fields=["crm_id", "crm_updated_at", "crm_base"])
             self._known(contact, record.id, self.tags[contact.pk])
             return ("updated" if changes or newly_linked else "unchanged"), ""
-        raise AssertionError("unreachable")
+
+        return self._twice(record, store)
 
     def _write(self, contact: Contact, changes: dict[str, Any]) -> Contact:
         """Apply the changed fields through the contacts' update service (its history says "CRM sync")."""

@@ -340,3 +340,32 @@ def test_a_phone_taken_by_another_writer_mid_page_stays_with_it_and_the_rest_of_
     assert racer.phones and racer.phones[0] not in landed.phones
     assert run.created == len(kept(fake_crm))
     assert Contact.objects.filter(franchise=franchise_a).count() == len(kept(fake_crm)) + 1
+
+
+def test_a_phone_taken_by_another_writer_during_an_update_stays_with_it_and_the_other_changes_land(
+    crm_connection, fake_crm, franchise_a, monkeypatch
+):
+    from contacts.crm import sync
+
+    crm_sync(connection=crm_connection)
+    record = kept(fake_crm)[7]
+    fake_crm.edit_contact(record["id"], city="Springfield", secondaryPhones=["+15125550199"])
+    load = sync._Page.load
+
+    def load_then_race(*args, **kwargs):
+        page = load(*args, **kwargs)
+        # Right after the page was read, another writer gives the phone the record adds to a contact
+        # of its own: the update meets the unique constraint and is tried again without that phone.
+        racer = Contact.objects.create(franchise=franchise_a, first_name="Racer", primary_phone="+15125550199")
+        ContactPhone.objects.create(franchise=franchise_a, contact=racer, number="+15125550199", is_primary=True)
+        return page
+
+    monkeypatch.setattr(sync._Page, "load", classmethod(lambda cls, *a, **k: load_then_race(*a, **k)))
+    run = crm_sync(connection=CrmConnection.objects.get(pk=crm_connection.pk))
+    contact = Contact.objects.get(crm_id=record["id"])
+    racer = Contact.objects.get(first_name="Racer")
+    assert run.updated == 1 and record["id"] not in [skip["crm_id"] for skip in run.skips]
+    assert contact.addr_city == "Springfield"
+    assert "+15125550199" not in contact.phones and racer.phones == ["+15125550199"]
+    reason = f"phone +15125550199 belongs to contact #{racer.pk}; left there"
+    assert {"crm_id": record["id"], "reason": reason} in run.warnings
