@@ -232,6 +232,9 @@ AXES_LOCKOUT_CALLABLE = "franchises.signin.locked_out"  # a 429 page that says w
 AXES_ENABLE_ADMIN = False  # attempts are reset by `manage.py axes_reset`, not browsed by franchise staff
 AXES_VERBOSE = False  # no banner at start-up; sign-ins and lockouts are still logged (logger "axes")
 AXES_SENSITIVE_PARAMETERS: list[str] = []  # log who and from where (axes never logs a password)
+# Each sign-in leaves a row (axes' AccessLog: who, when, from where); kept this many days, then deleted
+# by the daily schedule franchises.signin_records_purge.
+SIGNIN_LOG_DAYS = envint("SIGNIN_LOG_DAYS", 90)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

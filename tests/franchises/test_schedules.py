@@ -53,3 +53,20 @@ def test_the_scheduled_cleanup_deletes_only_expired_rate_limit_counters():
     RateLimitCounter.objects.create(key="m:1:live", count=3, expires_at=now + timedelta(seconds=30))
     assert ratelimit_counters_purge() == 1
     assert list(RateLimitCounter.objects.values_list("key", flat=True)) == ["m:1:live"]
+
+
+@pytest.mark.django_db
+def test_the_daily_cleanup_deletes_sign_in_records_older_than_signin_log_days(settings):
+    from datetime import timedelta
+
+    from axes.models import AccessLog
+    from django.utils import timezone
+
+    from franchises.tasks import signin_records_purge
+
+    settings.SIGNIN_LOG_DAYS = 30
+    for username, age in (("old", 31), ("recent", 29)):
+        log = AccessLog.objects.create(username=username, ip_address="127.0.0.1", user_agent="test")
+        AccessLog.objects.filter(pk=log.pk).update(attempt_time=timezone.now() - timedelta(days=age))
+    assert signin_records_purge() == 1
+    assert list(AccessLog.objects.values_list("username", flat=True)) == ["recent"]
