@@ -33,6 +33,17 @@
     if (target) target.focus({ preventScroll: true });
   });
 
+  // Escape in a form with a Cancel marked data-cancel (the notes editor) does what Cancel does:
+  // closes it unsaved, and the swap puts focus back on the button that opened it.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || event.isComposing) return;
+    var form = event.target.closest && event.target.closest("form");
+    var cancel = form && form.querySelector("[data-cancel]");
+    if (!cancel) return;
+    event.preventDefault();
+    cancel.click();
+  });
+
   // "Tick every call on this page" (only with JavaScript: it is hidden otherwise).
   document.addEventListener("change", function (event) {
     if (!event.target.matches("[data-tick-all]")) return;

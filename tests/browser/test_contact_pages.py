@@ -176,3 +176,21 @@ def test_a_slow_save_never_takes_the_caret_from_a_field_the_user_moved_to(page: 
     expect(primary).to_be_focused()
     page.keyboard.type("lord")
     expect(primary).to_have_value("Landlord")
+
+
+def test_escape_closes_the_notes_editor_unsaved_and_returns_to_its_edit_button(
+    page: Page, live_server, dana, csp_violations
+):
+    sign_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/contacts/{dana.pk}/")
+    page.get_by_test_id("notes-edit").press("Enter")
+    expect(page.get_by_test_id("notes-input")).to_be_focused()
+    page.keyboard.type("Gate code 4411")
+
+    page.keyboard.press("Escape")  # as the editor's Cancel: nothing saved, back where the edit began
+    expect(page.get_by_test_id("notes-input")).to_have_count(0)
+    expect(page.get_by_test_id("contact-notes")).to_have_text("No notes yet.")
+    expect(page.get_by_test_id("notes-edit")).to_be_focused()
+    dana.refresh_from_db()
+    assert not dana.notes  # nothing was saved
+    assert csp_violations == []
