@@ -212,3 +212,18 @@ def test_an_owner_creates_a_token_copies_it_and_revokes_it(page: Page, live_serv
     page.get_by_test_id("token-row").get_by_role("button", name=re.compile("Revoke")).click()
     expect(page.get_by_test_id("token-row")).to_contain_text("Revoked")
     assert csp_violations == []
+
+
+def test_an_owner_creates_a_webhook_secret_and_copies_it(page: Page, live_server, alice, franchise_a, csp_violations):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    sign_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/settings/webhooks/")
+    page.get_by_role("button", name="Create a secret").click()
+    secret = page.get_by_test_id("new-webhook-secret")
+    plaintext = secret.input_value()
+    assert plaintext.startswith("whsec_")
+    expect(secret).to_be_focused()  # shown only this once: focus on it, ready to copy
+    page.get_by_test_id("copy-webhook-secret").click()
+    expect(page.get_by_test_id("copy-webhook-secret")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == plaintext
+    assert csp_violations == []
