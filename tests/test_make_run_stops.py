@@ -1,6 +1,7 @@
 """`make run` stops cleanly: SIGTERM to its process group (what a process manager sends; Ctrl-C sends
 SIGINT the same way) leaves no process behind within 10 s, and a task that was running finishes
-while one that cannot finish in time stays in the queue for the next start."""
+while one that cannot finish in time stays in the queue for the next start. Its first start, on an
+empty database, prints the demo login once."""
 
 from __future__ import annotations
 
@@ -139,3 +140,29 @@ def test_a_signal_to_make_runs_group_leaves_nothing_behind(own_install, tmp_path
     done = db.execute("SELECT name, success FROM django_q_task WHERE func = 'tests.jobs_probe.note_work'").fetchall()
     db.close()
     assert queued == 1 and len(done) == 1 and done[0][1]
+
+
+def test_a_first_make_run_prints_the_demo_login_once(own_install, tmp_path):
+    env = {**own_install, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}  # seed_demo loads the demo
+    path = tmp_path / "make-run.log"
+    with path.open("wb") as log:
+        make = subprocess.Popen(
+            ["make", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            # The banner's last line is printed before any part starts.
+            assert wait_for(lambda: "export OUTBOUND_ALLOWED_HOSTS=" in path.read_text(), 240), path.read_text()
+        finally:
+            os.killpg(make.pid, signal.SIGTERM)
+            wait_for(lambda: not processes_in_session(make.pid), 10)
+            for line in processes_in_session(make.pid):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+    printed = path.read_text()
+    assert printed.count("Demo login") == 1, printed
+    assert "Demo login: demo / " in printed, printed

@@ -18,14 +18,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--calls", type=int, default=300, help="how many demo calls (default 300)")
 
-    def handle(self, *args, if_empty: bool, calls: int, **options):
+    def handle(self, *args, if_empty: bool, calls: int, verbosity: int, **options):
+        # -v 0 says nothing (make run's banner prints the login itself, with demo_login, on every start).
+        say = self.stdout.write if verbosity else lambda line: None
         if if_empty and Franchise.objects.exists():
-            self.stdout.write("Demo data not loaded: the database already has franchises")
+            say("Demo data not loaded: the database already has franchises")
             return
         if not 1 <= calls <= 100_000:
             raise CommandError("--calls must be between 1 and 100000")
         result = demo_seed(calls=calls)
-        self.stdout.write(
-            f"Demo data ready: {result.franchise.name}, {result.calls} calls, {result.contacts} contacts."
-        )
-        self.stdout.write(result.login_line())
+        say(f"Demo data ready: {result.franchise.name}, {result.calls} calls, {result.contacts} contacts.")
+        say(result.login_line())
