@@ -11,7 +11,7 @@ from django.utils.html import format_html_join
 from calls import search
 from calls.queries import call_stats
 from contacts.crm.connections import CrmConnectionError, crm_connection_save, crm_connection_test
-from contacts.models import Contact, ContactChange, ContactPhone, CrmConnection, CrmSyncRun, Tag
+from contacts.models import Contact, ContactChange, ContactMerge, ContactPhone, CrmConnection, CrmSyncRun, Tag
 from contacts.services import PhoneTaken, contact_change_record, contact_set_phones, contact_snapshot
 from franchises.admin_display import staff_page_link
 from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
@@ -224,6 +224,34 @@ class ContactAdmin(PhoneFragmentSearch, ScopedAdmin):
         contact_change_record(
             form.instance, request._contact_before, source=ContactChange.Source.ADMIN, by=request.user
         )
+
+
+@admin.register(ContactMerge)
+class ContactMergeAdmin(ScopedAdmin):
+    """Read-only: the merges staff made on the contact pages, where one is undone (for a day)."""
+
+    list_display = ["merged_contact", "survivor", "at", "by", "undone_at"]
+    list_filter = [("franchise", admin.RelatedOnlyFieldListFilter), ("undone_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["merged", "survivor", "by"]
+    search_fields = ["merged__first_name", "merged__last_name", "survivor__first_name", "survivor__last_name"]
+    fields = ["franchise", "merged", "survivor", "at", "by", "undo_until", "undone_at", "undone_by", "before", "moved"]
+    readonly_fields = fields
+
+    def view_on_site(self, obj: ContactMerge) -> str:
+        return staff_page_link(obj.franchise_id, reverse("contacts:detail", args=[obj.survivor_id]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Merged contact", ordering="merged__last_name")
+    def merged_contact(self, obj: ContactMerge) -> str:
+        return f"{obj.merged.display_name} (#{obj.merged_id})"
 
 
 @admin.register(ContactPhone)

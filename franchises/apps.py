@@ -17,9 +17,21 @@ def _schedules_after_migrate(sender, apps=None, **kwargs) -> None:
     schedules_sync(app_registry=registry)
 
 
+def _role_groups_after_migrate(sender, **kwargs) -> None:
+    """After `migrate` has made every app's permissions (each app's own post_migrate does; this runs
+    on the last app's), the roles' groups get the ones declared since they were made."""
+    from django.apps import apps as global_apps
+
+    from franchises.roles import role_groups_sync
+
+    if sender is [config for config in global_apps.get_app_configs() if config.models_module][-1]:
+        role_groups_sync()
+
+
 class FranchisesConfig(AppConfig):
     name = "franchises"
     verbose_name = "Franchises and access"
 
     def ready(self) -> None:
         post_migrate.connect(_schedules_after_migrate, sender=self)
+        post_migrate.connect(_role_groups_after_migrate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission, User
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import Q
 
 from franchises.models import Franchise, Membership
 
@@ -25,6 +26,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "calls.recordingfetch": ("view",),
         "contacts.contact": ALL,
         "contacts.contactphone": ("view",),
+        "contacts.contactmerge": ("view",),
         "contacts.tag": ALL,
         "contacts.crmconnection": ("view", "add", "change"),
         "contacts.crmsyncrun": ("view",),
@@ -40,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "calls.recording": ("view",),
         "contacts.contact": ALL,
         "contacts.contactphone": ("view",),
+        "contacts.contactmerge": ("view",),
         "contacts.tag": ALL,
         "dialer.dialsession": ("view",),
         "dialer.dispositionmapping": ("view",),
@@ -61,17 +64,34 @@ def role_group_name(role: str) -> str:
     return f"Franchise {Membership.Role(role).label.lower()}s"
 
 
+def role_permissions(role: str) -> list[Permission]:
+    """The permissions ROLE_PERMISSIONS gives `role`."""
+    wanted = Q(pk__in=[])
+    for model, actions in ROLE_PERMISSIONS[role].items():
+        app_label, model_name = model.split(".")
+        wanted |= Q(content_type__app_label=app_label, codename__in=[f"{a}_{model_name}" for a in actions])
+    return list(Permission.objects.filter(wanted))
+
+
 def role_group(role: str) -> Group:
     """The group carrying `role`'s admin permissions, created (and filled) the first time."""
     group, created = Group.objects.get_or_create(name=role_group_name(role))
     if created:
-        perms = []
-        for model, actions in ROLE_PERMISSIONS[role].items():
-            app_label, model_name = model.split(".")
-            codenames = [f"{action}_{model_name}" for action in actions]
-            perms += Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        group.permissions.set(perms)
+        group.permissions.set(role_permissions(role))
     return group
+
+
+def role_groups_sync() -> int:
+    """Give the roles' groups any permission ROLE_PERMISSIONS declares that they lack (a model added
+    since a group was made); what an operator added to a group stays. Runs after every `migrate`.
+    Returns how many permissions were added."""
+    added = 0
+    for group in Group.objects.filter(name__in=[role_group_name(r) for r in Membership.Role.values]):
+        role = next(r for r in Membership.Role.values if role_group_name(r) == group.name)
+        missing = set(role_permissions(role)) - set(group.permissions.all())
+        group.permissions.add(*missing)
+        added += len(missing)
+    return added
 
 
 @transaction.atomic
