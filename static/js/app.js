@@ -33,7 +33,7 @@
     if (target) target.focus({ preventScroll: true });
   });
 
-  // Escape in a form with a Cancel marked data-cancel (the notes editor) does what Cancel does:
+  // Escape in a form with a Cancel marked data-cancel (the notes and details editors) does what Cancel does:
   // closes it unsaved, and the swap puts focus back on the button that opened it.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || event.defaultPrevented || event.isComposing) return;
@@ -75,13 +75,11 @@
       button.textContent = "Copied";
       if (status) status.textContent = "Copied to the clipboard.";
     };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(input.value).then(done, function () {
-        if (status) status.textContent = "Press Ctrl+C (⌘C) to copy the selected token.";
-      });
-    } else {
-      if (status) status.textContent = "Press Ctrl+C (⌘C) to copy the selected token.";
-    }
+    var byHand = function () {
+      if (status) status.textContent = "Press Ctrl+C (⌘C) to copy what is selected.";
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(input.value).then(done, byHand);
+    else byHand();
   });
 
   // The call page: transcript turns seek the player; the turn being spoken is highlighted.

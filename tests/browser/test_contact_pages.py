@@ -194,3 +194,22 @@ def test_escape_closes_the_notes_editor_unsaved_and_returns_to_its_edit_button(
     dana.refresh_from_db()
     assert not dana.notes  # nothing was saved
     assert csp_violations == []
+
+
+def test_escape_closes_the_details_editor_unsaved_and_returns_to_its_edit_button(
+    page: Page, live_server, dana, csp_violations
+):
+    sign_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/contacts/{dana.pk}/")
+    first_name = dana.first_name
+    page.get_by_test_id("details-edit").press("Enter")
+    expect(page.get_by_label("First name")).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Danielle")
+
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("details-form")).to_have_count(0)
+    expect(page.get_by_test_id("details-edit")).to_be_focused()
+    dana.refresh_from_db()
+    assert dana.first_name == first_name != "Danielle"
+    assert csp_violations == []

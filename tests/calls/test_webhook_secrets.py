@@ -98,6 +98,7 @@ def test_the_page_shows_the_address_and_recent_deliveries(client, alice, franchi
 
 def test_agents_may_not_see_the_page(client, bob):
     client.force_login(bob)
+    assert 'data-testid="nav-webhook"' not in client.get("/calls/").content.decode()
     assert client.get("/settings/webhooks/").status_code == 403
     assert client.post("/settings/webhooks/secrets/").status_code == 403
     assert WebhookSecret.objects.count() == 0
