@@ -65,15 +65,29 @@ class RecordingsS3Storage(S3Storage):
         try:
             self.connection.meta.client.head_bucket(Bucket=self.bucket_name)
         except (ClientError, BotoCoreError) as error:
-            raise store_error(error, self.bucket_name) from error
+            found = store_error(error, self.bucket_name)
+            if isinstance(found, FileNotFoundError):
+                found = StoreError("object store has no such bucket")
+            raise found from error
 
     def size(self, name: str) -> int:
         """The object's size from a HEAD request (metadata only)."""
         try:
             head = self.connection.meta.client.head_object(Bucket=self.bucket_name, Key=self._key(name))
         except (ClientError, BotoCoreError) as error:
-            raise store_error(error, name) from error
+            found = store_error(error, name)
+            if isinstance(found, FileNotFoundError):
+                self.check()  # a HEAD's bare 404 does not say whether the object or the bucket is missing
+            raise found from error
         return int(head["ContentLength"])
+
+    def exists(self, name: str) -> bool:
+        """Whether `name` is stored (a HEAD request); a store that cannot say raises a StoreError."""
+        try:
+            self.size(name)
+        except FileNotFoundError:
+            return False
+        return True
 
     def open_range(self, name: str, start: int, length: int, *, block_size: int) -> Iterator[bytes]:
         """`length` bytes of `name` from `start`, as blocks of at most `block_size` bytes.

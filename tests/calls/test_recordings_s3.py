@@ -89,26 +89,35 @@ def point_storage_at(settings, s3_server, bucket: str, endpoint: str | None = No
     settings.STORAGES = {**settings.STORAGES, "default": storage}
 
 
+@pytest.mark.parametrize("method", ["get", "head"])
 @pytest.mark.parametrize("surface", ["api", "staff", "admin"])
-def test_an_unreachable_store_is_a_json_503_to_retry(clients, recorded, settings, s3_server, s3_bucket, surface):
+def test_an_unreachable_store_is_a_json_503_to_retry(
+    clients, recorded, settings, s3_server, s3_bucket, surface, method
+):
     point_storage_at(settings, s3_server, s3_bucket, endpoint=f"http://127.0.0.1:{free_port()}")  # nobody there
 
-    response = clients[surface].get(audio_url(surface, recorded))
+    response = getattr(clients[surface], method)(audio_url(surface, recorded))
 
     assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response["Content-Type"] == "application/json"
+    if method == "head":
+        return
     assert response.json() == {
         "detail": "Recording storage is unavailable; retry later.",
         "code": "storage_unavailable",
     }
 
 
+@pytest.mark.parametrize("method", ["get", "head"])
 @pytest.mark.parametrize("surface", ["api", "staff", "admin"])
-def test_a_store_that_refuses_us_is_a_json_502(clients, recorded, settings, s3_server, surface):
+def test_a_store_that_refuses_us_is_a_json_502(clients, recorded, settings, s3_server, surface, method):
     point_storage_at(settings, s3_server, "breesy-no-such-bucket")
 
-    response = clients[surface].get(audio_url(surface, recorded), headers={"Range": "bytes=0-99"})
+    response = getattr(clients[surface], method)(audio_url(surface, recorded), headers={"Range": "bytes=0-99"})
 
-    assert response.status_code == 502
+    assert response.status_code == 502 and response["Content-Type"] == "application/json"
+    if method == "head":
+        return
     assert response.json() == {"detail": "Recording storage failed to answer.", "code": "storage_error"}
 
 
