@@ -31,13 +31,13 @@ system-deps:
 serve:
 	@$(PYTHON) -m config.production
 	@$(MAKE) --no-print-directory $(VENV)/.installed-runtime
-	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) ./scripts/serve.sh
+	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) exec ./scripts/serve.sh
 
 # The demo data loads quietly (-v 0): run-dev.sh's banner prints its login, on every start.
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty -v 0
-	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) ./scripts/run-dev.sh
+	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) exec ./scripts/run-dev.sh
 
 test: $(VENV)/.installed system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

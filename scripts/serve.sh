@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The production profile (`make serve`): check the environment, migrate, collect static files, then run
-# gunicorn and the job cluster together until SIGTERM (or Ctrl-C), which stops both within 8 s.
+# gunicorn and the job cluster together until SIGTERM (or Ctrl-C), which stops both within 6 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}

@@ -17,7 +17,7 @@
 
 set -m # job control: every background job gets a process group of its own (its pgid is its pid)
 
-STOP_GRACE=${STOP_GRACE:-8}
+STOP_GRACE=${STOP_GRACE:-6}
 _part_pids=()
 _part_names=()
 _part_modes=()

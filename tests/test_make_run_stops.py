@@ -1,7 +1,7 @@
 """`make run` stops cleanly: SIGTERM to its process group (what a process manager sends; Ctrl-C sends
-SIGINT the same way) leaves no process behind within 10 s, and a task that was running finishes
-while one that cannot finish in time stays in the queue for the next start. Its first start, on an
-empty database, prints the demo login once."""
+SIGINT the same way), or to make alone (systemd's KillMode=mixed), leaves no process behind within
+10 s, and a task that was running finishes while one that cannot finish in time stays in the queue
+for the next start. Its first start, on an empty database, prints the demo login once."""
 
 from __future__ import annotations
 
@@ -93,8 +93,12 @@ def enqueue(env: dict[str, str], *tasks: tuple[str, float], folder: Path) -> Non
     subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True)
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_to_make_runs_group_leaves_nothing_behind(own_install, tmp_path, stop_signal):
+@pytest.mark.parametrize(
+    "stop_signal, whole_group",
+    [(signal.SIGTERM, True), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["SIGTERM to the group", "SIGINT to the group", "SIGTERM to make alone (systemd's KillMode=mixed)"],
+)
+def test_a_signal_to_make_run_leaves_nothing_behind(own_install, tmp_path, stop_signal, whole_group):
     log = (tmp_path / "make-run.log").open("wb")
     make = subprocess.Popen(
         ["make", "run"],
@@ -122,7 +126,7 @@ def test_a_signal_to_make_runs_group_leaves_nothing_behind(own_install, tmp_path
         assert wait_for(lambda: (tmp_path / "quick.started").exists() and (tmp_path / "slow.started").exists(), 20)
         running = processes_in_session(make.pid)
 
-        os.killpg(make.pid, stop_signal)
+        (os.killpg if whole_group else os.kill)(make.pid, stop_signal)
         stopped = wait_for(lambda: not processes_in_session(make.pid), 10)
 
         assert len(running) >= 6, running  # make, the script, runserver ×2, qcluster master, sentinel...

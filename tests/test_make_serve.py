@@ -104,7 +104,8 @@ def healthy(url: str) -> bool:
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_it_serves_behind_a_tls_proxy_logs_each_request_and_stops_cleanly(tmp_path):
+@pytest.mark.parametrize("whole_group", [True, False], ids=["SIGTERM to the group", "SIGTERM to make alone"])
+def test_it_serves_behind_a_tls_proxy_logs_each_request_and_stops_cleanly(tmp_path, whole_group):
     require_redis()
     port = free_port()
     environment = production(
@@ -128,7 +129,7 @@ def test_it_serves_behind_a_tls_proxy_logs_each_request_and_stops_cleanly(tmp_pa
             plain = get(f"{base}/accounts/login/")
             proxied = get(f"{base}/accounts/login/", {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
 
-            os.killpg(make.pid, signal.SIGTERM)
+            (os.killpg if whole_group else os.kill)(make.pid, signal.SIGTERM)
             stopped = wait_for(lambda: not processes_in_session(make.pid), 10)
         finally:
             for line in processes_in_session(make.pid):
