@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.production import fernet_key_valid
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -81,11 +83,7 @@ if not FIELD_ENCRYPTION_KEYS:
     _digest = hashlib.sha256(b"breesy-desk field encryption\0" + SECRET_KEY.encode()).digest()
     FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(_digest).decode()]
 for _number, _key in enumerate(FIELD_ENCRYPTION_KEYS, 1):
-    try:
-        _valid = len(base64.urlsafe_b64decode(_key.encode())) == 32
-    except ValueError:
-        _valid = False
-    if not _valid:  # never echo the key itself
+    if not fernet_key_valid(_key):  # never echo the key itself
         raise ImproperlyConfigured(
             f"FIELD_ENCRYPTION_KEYS: key {_number} is not a Fernet key (url-safe base64 of 32 bytes)"
         )

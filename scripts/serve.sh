@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 export DEBUG=false
 
-# One clear line per missing or wrong variable, before anything starts.
-"$BIN/python" -m config.production
+# One clear line per missing or wrong variable, before anything starts (the settings' own checks too).
+"$BIN/python" -m config.production --settings
 
 "$BIN/python" manage.py check --deploy --fail-level ERROR
 "$BIN/python" manage.py migrate --noinput

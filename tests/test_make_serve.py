@@ -56,6 +56,8 @@ def test_it_refuses_to_start_without_its_variables_one_line_each():
         ("SITE_URL", "http://desk.example.com", "SITE_URL must start with https://"),
         ("DATABASE_URL", "sqlite:///var/db.sqlite3", "DATABASE_URL must be a postgres:// URL"),
         ("DEBUG", "true", "DEBUG must be false"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-key", "FIELD_ENCRYPTION_KEYS: key 1 is not a Fernet key"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL must be a redis://"),
     ],
 )
 def test_a_wrong_value_is_named_too(variable, value, complaint):
@@ -70,6 +72,32 @@ def test_a_wrong_value_is_named_too(variable, value, complaint):
     assert result.returncode == 1
     assert result.stderr.splitlines() == [line for line in result.stderr.splitlines() if complaint in line]
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "variable, value, complaint",
+    [
+        ("TRUSTED_PROXIES", "10.0.0.300", "TRUSTED_PROXIES: '10.0.0.300' is not an IP address or network"),
+        (
+            "SECURE_PROXY_SSL_HEADER",
+            "https",
+            "SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https', got 'https'",
+        ),
+        ("Q_WORKERS", "two", "Q_WORKERS must be an integer, got 'two'"),
+    ],
+)
+def test_once_installed_what_the_settings_refuse_is_one_line_too(variable, value, complaint):
+    """make serve's second look (`--settings`, after the install) loads the settings: no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "config.production", "--settings"],
+        cwd=ROOT,
+        env=production(**{variable: value}),
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"make serve: {complaint}"]
 
 
 def test_check_deploy_is_clean_under_the_production_profile():
