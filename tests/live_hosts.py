@@ -78,7 +78,7 @@ def _wait_until_up(base: str, proc: subprocess.Popen, log: Path) -> None:
 
 @contextmanager
 def hosts(shared: dict[str, str], folder: Path, count: int = 2) -> Iterator[list[Host]]:
-    """Start `count` hosts (gunicorn with 2 workers + a job cluster each); stop them all after."""
+    """Start `count` hosts (make serve's gunicorn with 2 workers + a job cluster each); stop them all after."""
     with ExitStack() as stack:
         start_cluster = stack.enter_context(job_clusters(shared))
         started: list[tuple[subprocess.Popen, object]] = []
@@ -103,11 +103,13 @@ def hosts(shared: dict[str, str], folder: Path, count: int = 2) -> Iterator[list
             environment = {**shared, "MEDIA_ROOT": str(media), "SITE_URL": f"http://127.0.0.1:{port}"}
             log_path = folder / f"host{n}.log"
             log = log_path.open("wb")
-            argv = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+            # make serve's own gunicorn settings (gthread workers, timeouts), two workers per host.
+            argv = [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", "python:config.gunicorn"]
+            served = {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"}
             proc = subprocess.Popen(
                 argv,
                 cwd=ROOT,
-                env={**os.environ, **environment},
+                env={**os.environ, **environment, **served},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
