@@ -86,6 +86,16 @@ def own_install(migrated, tmp_path) -> dict[str, str]:
     return env
 
 
+def start_make_run(env: dict[str, str], log) -> subprocess.Popen:
+    """`make run` in a session of its own (its pid is the session's and the process group's id), with
+    SIGINT handled as under a terminal: a runner started in the background by a non-interactive shell
+    (`.ci/run &`) hands SIGINT down ignored, and bash cannot trap a signal ignored when it started."""
+    return subprocess.Popen(
+        ["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+
+
 def enqueue(env: dict[str, str], *tasks: tuple[str, float], folder: Path) -> None:
     code = "from django_q.tasks import async_task\n" + "".join(
         f"async_task('tests.jobs_probe.note_work', {str(folder)!r}, {name!r}, {seconds})\n" for name, seconds in tasks
@@ -100,15 +110,7 @@ def enqueue(env: dict[str, str], *tasks: tuple[str, float], folder: Path) -> Non
 )
 def test_a_signal_to_make_run_leaves_nothing_behind(own_install, tmp_path, stop_signal, whole_group):
     log = (tmp_path / "make-run.log").open("wb")
-    make = subprocess.Popen(
-        ["make", "run"],
-        cwd=ROOT,
-        env=own_install,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    make = start_make_run(own_install, log)
     base = f"http://127.0.0.1:{own_install['PORT']}"
     try:
         assert wait_for(lambda: healthy(base), 240), (tmp_path / "make-run.log").read_text()
@@ -150,15 +152,7 @@ def test_a_first_make_run_prints_the_demo_login_once(own_install, tmp_path):
     env = {**own_install, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}  # seed_demo loads the demo
     path = tmp_path / "make-run.log"
     with path.open("wb") as log:
-        make = subprocess.Popen(
-            ["make", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        make = start_make_run(env, log)
         try:
             # The banner's last line is printed before any part starts.
             assert wait_for(lambda: "export OUTBOUND_ALLOWED_HOSTS=" in path.read_text(), 240), path.read_text()
