@@ -288,7 +288,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Static and media -------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))  # make serve collects here; whitenoise serves it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"  # never routed: recordings are streamed through authorised views only
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -390,5 +390,8 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "breesy.requests": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        # With the request log on, a 4xx is its line alone (Django would add "Not Found: /x"); a 5xx
+        # still logs its traceback.
+        **({"django.request": {"level": "ERROR"}} if REQUEST_LOG else {}),
     },
 }

@@ -139,6 +139,7 @@ def test_it_serves_behind_a_tls_proxy_logs_each_request_and_stops_cleanly(tmp_pa
     environment = production(
         DATABASE_URL=database_url(),
         MEDIA_ROOT=str(tmp_path / "media"),
+        STATIC_ROOT=str(tmp_path / "static"),  # two of these tests may collect at once
         PORT=str(port),
         WEB_CONCURRENCY="2",
         Q_WORKERS="1",
@@ -156,6 +157,7 @@ def test_it_serves_behind_a_tls_proxy_logs_each_request_and_stops_cleanly(tmp_pa
 
             plain = get(f"{base}/accounts/login/")
             proxied = get(f"{base}/accounts/login/", {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
+            missing = get(f"{base}/no-such-page/", {"X-Forwarded-Proto": "https"})
 
             (os.killpg if whole_group else os.kill)(make.pid, signal.SIGTERM)
             stopped = wait_for(lambda: not processes_in_session(make.pid), 10)
@@ -174,4 +176,7 @@ def test_it_serves_behind_a_tls_proxy_logs_each_request_and_stops_cleanly(tmp_pa
     [line] = [line for line in text.splitlines() if f"request_id={request_id}" in line]
     assert re.search(r"request method=GET path=/accounts/login/ status=200 duration_ms=[\d.]+ franchise=- ", line)
     assert line.endswith("client=203.0.113.7")
+    # A 404 is one line too: its request line, no second "Not Found" warning from Django.
+    [line] = [line for line in text.splitlines() if "/no-such-page/" in line]
+    assert missing.status == 404 and "path=/no-such-page/ status=404" in line
     assert stopped, processes_in_session(make.pid)
