@@ -8,15 +8,7 @@ from django.db.models import QuerySet
 from calls.models import RecordingFetch, WebhookDelivery, WebhookSecret
 from calls.recording_fetch import recording_fetches_retry
 from calls.webhooks import webhook_secret_revoke
-from franchises.admin_scoping import ScopedAdmin
-
-
-class ReadOnlyAdmin(ScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from franchises.admin_scoping import ReadOnlyAdmin
 
 
 @admin.register(WebhookDelivery)

@@ -14,7 +14,7 @@ from contacts.crm.connections import CrmConnectionError, crm_connection_save, cr
 from contacts.models import Contact, ContactChange, ContactMerge, ContactPhone, CrmConnection, CrmSyncRun, Tag
 from contacts.services import PhoneTaken, contact_change_record, contact_set_phones, contact_snapshot
 from franchises.admin_display import staff_page_link
-from franchises.admin_scoping import DependentRowAdmin, ScopedAdmin, ScopedTabularInline
+from franchises.admin_scoping import DependentRowAdmin, ReadOnlyAdmin, ScopedAdmin, ScopedTabularInline
 from franchises.phones import InvalidPhone, normalize_phone, normalize_phones
 
 
@@ -227,7 +227,7 @@ class ContactAdmin(PhoneFragmentSearch, ScopedAdmin):
 
 
 @admin.register(ContactMerge)
-class ContactMergeAdmin(ScopedAdmin):
+class ContactMergeAdmin(ReadOnlyAdmin):
     """Read-only: the merges staff made on the contact pages, where one is undone (for a day)."""
 
     list_display = ["merged_contact", "survivor", "at", "by", "undone_at"]
@@ -240,14 +240,8 @@ class ContactMergeAdmin(ScopedAdmin):
     def view_on_site(self, obj: ContactMerge) -> str:
         return staff_page_link(obj.franchise_id, reverse("contacts:detail", args=[obj.survivor_id]))
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_delete_permission(self, request, obj=None):
-        return False
+        return False  # a merge is undone on the contact page, within its day
 
     @admin.display(description="Merged contact", ordering="merged__last_name")
     def merged_contact(self, obj: ContactMerge) -> str:
@@ -338,7 +332,7 @@ class CrmConnectionAdmin(ScopedAdmin):
 
 
 @admin.register(CrmSyncRun)
-class CrmSyncRunAdmin(ScopedAdmin):
+class CrmSyncRunAdmin(ReadOnlyAdmin):
     """Read-only: runs are written by the sync. A running sync's page reloads itself every few
     seconds (a meta refresh: no script), so its progress can be watched here too."""
 
@@ -372,12 +366,6 @@ class CrmSyncRunAdmin(ScopedAdmin):
         "events",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Franchise", ordering="connection__franchise__name")
     def franchise(self, obj: CrmSyncRun):

@@ -243,17 +243,21 @@ class ScopedAdmin(FranchiseTimeMixin, FranchiseScopedMixin, admin.ModelAdmin):
     pass
 
 
-class DependentRowAdmin(ScopedAdmin):
-    """Rows that live and die with a parent (a contact's phones, a call's recording): read-only
-    here, and deleted only along with the parent, by whoever may delete that parent."""
-
-    parent_field = ""
+class ReadOnlyAdmin(ScopedAdmin):
+    """Rows the app writes (deliveries, sync runs, merges): viewed here, never added or edited."""
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class DependentRowAdmin(ReadOnlyAdmin):
+    """Rows that live and die with a parent (a contact's phones, a call's recording): read-only
+    here, and deleted only along with the parent, by whoever may delete that parent."""
+
+    parent_field = ""
 
     def has_delete_permission(self, request, obj=None):
         if obj is None:

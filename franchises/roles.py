@@ -86,8 +86,10 @@ def role_groups_sync() -> int:
     since a group was made); what an operator added to a group stays. Runs after every `migrate`.
     Returns how many permissions were added."""
     added = 0
-    for group in Group.objects.filter(name__in=[role_group_name(r) for r in Membership.Role.values]):
-        role = next(r for r in Membership.Role.values if role_group_name(r) == group.name)
+    for role in Membership.Role.values:
+        group = Group.objects.filter(name=role_group_name(role)).first()
+        if group is None:
+            continue  # made, whole, the first time someone is given the role (role_group)
         missing = set(role_permissions(role)) - set(group.permissions.all())
         group.permissions.add(*missing)
         added += len(missing)
